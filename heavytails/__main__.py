@@ -1,0 +1,3 @@
+from heavytails.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,26 @@
+"""Arrays-or-layers plumbing: a weight vector w = [w_1 … w_L] is an array or a list/tuple of arrays."""
+from __future__ import annotations
+
+import numpy as np
+
+from simulator._validate import finite_array
+
+__all__ = ["as_layers", "rebuild"]
+
+
+def as_layers(w: object, name: str = "w") -> tuple[list[np.ndarray], bool]:
+    """Return (validated layers, whether ``w`` was a list/tuple of NumPy arrays).
+
+    A list or tuple whose items are all ``numpy.ndarray`` is a sequence of layers; anything else
+    (an array, nested lists of numbers) is one array.
+    """
+    if isinstance(w, list | tuple) and len(w) > 0 and all(isinstance(x, np.ndarray) for x in w):
+        return [finite_array(x, f"{name}[{i}]") for i, x in enumerate(w)], True
+    return [finite_array(w, name)], False
+
+
+def rebuild(layers: list[np.ndarray], was_sequence: bool, like: object) -> object:
+    """Return ``layers`` in the structure of ``like``."""
+    if not was_sequence:
+        return layers[0]
+    return tuple(layers) if isinstance(like, tuple) else list(layers)

@@ -1,0 +1,112 @@
+"""Argument checks shared by the public wrappers: each raises ``ValueError`` naming the argument."""
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = [
+    "check_alpha",
+    "check_kappa",
+    "check_p",
+    "check_eps",
+    "check_size",
+    "check_dtype",
+    "finite_array",
+    "check_choice",
+]
+
+
+def _real(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def check_alpha(alpha: object, name: str = "alpha", *, low: float = 0.0, high: float = 2.0) -> float:
+    """α ∈ (low, high] (default (0, 2], the stability index)."""
+    a = _real(alpha, name)
+    if not low < a <= high:
+        raise ValueError(f"{name} must be in ({low:g}, {high:g}], got {a}")
+    return a
+
+
+def check_kappa(kappa: object, name: str = "kappa") -> float:
+    """κ ∈ (0, 1], the remaining (kept) ratio."""
+    k = _real(kappa, name)
+    if not 0.0 < k <= 1.0:
+        raise ValueError(f"{name} must be in (0, 1], got {k}")
+    return k
+
+
+def check_p(p: object, name: str = "p") -> float:
+    """p ∈ (0, ∞), the exponent of the ℓp (semi-)norm."""
+    v = _real(p, name)
+    if v <= 0.0:
+        raise ValueError(f"{name} must be > 0, got {v}")
+    return v
+
+
+def check_eps(eps: object, name: str = "eps") -> float:
+    """ε ≥ 0, a relative error level."""
+    v = _real(eps, name)
+    if v < 0.0:
+        raise ValueError(f"{name} must be >= 0, got {v}")
+    return v
+
+
+def check_size(size: object, name: str = "size") -> tuple[int, ...]:
+    """An int or a sequence of non-negative ints, as NumPy's ``size``."""
+    dims = (size,) if isinstance(size, numbers.Integral) else size
+    if not isinstance(dims, Sequence | np.ndarray) or isinstance(dims, str):
+        raise ValueError(f"{name} must be an int or a sequence of ints, got {size!r}")
+    out = []
+    for d in dims:
+        if isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 0:
+            raise ValueError(f"{name} must hold non-negative ints, got {size!r}")
+        out.append(int(d))
+    return tuple(out)
+
+
+def check_dtype(dtype: object, name: str = "dtype") -> np.dtype:
+    """float32 or float64."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise ValueError(f"{name} must be float32 or float64, got {dtype!r}") from exc
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"{name} must be float32 or float64, got {dt}")
+    return dt
+
+
+def finite_array(x: object, name: str, *, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
+    """``x`` as a non-empty float array with only finite entries (float32 kept, else float64)."""
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a numeric array: {exc}") from exc
+    if arr.dtype.kind not in "fiub":
+        raise ValueError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
+    if arr.dtype != np.float32:
+        arr = arr.astype(np.float64, copy=False)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else ndim
+        if arr.ndim not in allowed:
+            raise ValueError(f"{name} must have {' or '.join(map(str, allowed))} dimension(s), got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or inf")
+    return arr
+
+
+def check_choice(value: object, name: str, choices: Sequence[object]) -> object:
+    """``value`` must be one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value

@@ -1,0 +1,138 @@
+r"""Elliptically contoured SαS vectors and the three synthetic weight structures (SPEC §1, §S1.6.2).
+
+An elliptical (sub-Gaussian) SαS vector in :math:`\mathbb{R}^m` is :math:`X = \sqrt{A}\,G` with
+A positive stable of index α/2 (:func:`simulator.stable.sample_positive_stable`) and
+G ~ N(0, 2 I_m) independent of A, so that :math:`E e^{i\langle\omega, X\rangle} = e^{-\|\omega\|^\alpha}`:
+every coordinate is SαS(1), but coordinates share A and are dependent. At α = 2, A ≡ 1.
+
+Weight structures (all entries marginally SαS(σ)):
+
+* ``"iid"``: every entry independent (the HML condition);
+* ``"column"``: columns independent, each column ``W[:, j]`` one elliptical vector (its own A);
+* ``"layer"``: the whole array one elliptical vector (one A for all entries).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from simulator import streams
+from simulator._jit import jit
+from simulator._validate import check_alpha, check_choice, check_dtype, check_size
+from simulator.stable import _check_scale, _saturate, sample_positive_stable_range, sample_sas
+from simulator.streams import BLOCK_SIZE, SeedLike
+
+__all__ = ["STRUCTURES", "sample_elliptical", "sample_weights"]
+
+STRUCTURES = ("iid", "column", "layer")
+
+
+@jit
+def _scale_groups(g: np.ndarray, first: int, div: int, mod: int, factors: np.ndarray) -> None:
+    """In place: g[j] *= factors[((first + j) // div) % mod]."""
+    for j in range(g.shape[0]):
+        g[j] *= factors[((first + j) // div) % mod]
+
+
+def _scaled_normals(
+    seq: np.random.SeedSequence, n: int, factors: np.ndarray, div: int, dtype: np.dtype
+) -> np.ndarray:
+    """Flat N(0, 1) stream of length n, element i multiplied by factors[(i // div) % len(factors)]."""
+    out = np.empty(n, dtype=dtype)
+    mod = factors.shape[0]
+
+    def fill(block: int, start: int, stop: int) -> None:
+        g = streams.block_generator(seq, streams.STREAM_NORMAL, block).standard_normal(BLOCK_SIZE)
+        g = g[: stop - start]
+        with np.errstate(over="ignore"):
+            _scale_groups(g, start, div, mod, factors)
+        _saturate(g, out[start:stop])
+
+    streams.run_blocks(n, fill)
+    return out
+
+
+def _mixing_factors(alpha: float, count: int, seq: np.random.SeedSequence, sigma: float) -> np.ndarray:
+    """σ·√(2A) for ``count`` independent A ~ positive stable(α/2) (A ≡ 1 at α = 2)."""
+    if alpha == 2.0:
+        return np.full(count, sigma * math.sqrt(2.0))
+    a = sample_positive_stable_range(alpha / 2.0, 0, count, seed=seq)
+    with np.errstate(over="ignore"):
+        return sigma * np.sqrt(2.0 * a)
+
+
+def sample_elliptical(
+    alpha: float,
+    n: int,
+    dim: int,
+    *,
+    seed: SeedLike = None,
+    dtype: type | np.dtype = np.float64,
+) -> np.ndarray:
+    r"""Draw ``n`` independent elliptical SαS vectors in :math:`\mathbb{R}^{dim}` (SPEC §1).
+
+    Each row ``X[i]`` satisfies :math:`E e^{i\langle\omega, X_i\rangle} = e^{-\|\omega\|^\alpha}`.
+
+    Parameters
+    ----------
+    alpha : float
+        Stability index α ∈ (0, 2].
+    n, dim : int
+        Number of vectors (rows) and their dimension (columns).
+    seed, dtype
+        As in :func:`simulator.sample_sas`.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n, dim).
+    """
+    a = check_alpha(alpha)
+    n, dim = check_size((n, dim), "(n, dim)")
+    dt = check_dtype(dtype)
+    seq = streams.as_seed_sequence(seed)
+    factors = _mixing_factors(a, max(n, 1), seq, 1.0)
+    return _scaled_normals(seq, n * dim, factors, max(dim, 1), dt).reshape(n, dim)
+
+
+def sample_weights(
+    alpha: float,
+    shape: int | tuple[int, ...],
+    *,
+    structure: str = "iid",
+    scale: float = 1.0,
+    seed: SeedLike = None,
+    dtype: type | np.dtype = np.float64,
+) -> np.ndarray:
+    """Draw a weight array with SαS(σ) entries in one of the structures of Section S1.6.2.
+
+    Parameters
+    ----------
+    alpha : float
+        Stability index α ∈ (0, 2].
+    shape : int or tuple of int
+        Array shape; ``"column"`` needs a 2-D shape (m, n) and draws n independent columns.
+    structure : {"iid", "column", "layer"}
+        Dependence structure (module docstring); ``"iid"`` is :func:`simulator.sample_sas`.
+    scale : float
+        σ > 0; every entry is marginally SαS(σ).
+    seed, dtype
+        As in :func:`simulator.sample_sas`.
+    """
+    a = check_alpha(alpha)
+    check_choice(structure, "structure", STRUCTURES)
+    dims = check_size(shape, "shape")
+    sigma = _check_scale(scale)
+    dt = check_dtype(dtype)
+    if structure == "iid":
+        return sample_sas(a, dims, scale=sigma, seed=seed, dtype=dt)
+    seq = streams.as_seed_sequence(seed)
+    n = math.prod(dims)
+    if structure == "column":
+        if len(dims) != 2:
+            raise ValueError(f"shape must be 2-D (rows, columns) for structure='column', got {dims}")
+        cols = dims[1]
+        factors = _mixing_factors(a, max(cols, 1), seq, sigma)
+        return _scaled_normals(seq, n, factors, 1, dt).reshape(dims)
+    factors = _mixing_factors(a, 1, seq, sigma)
+    return _scaled_normals(seq, n, factors, 1, dt).reshape(dims)

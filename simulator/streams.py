@@ -1,0 +1,101 @@
+"""Addressable random streams: one child stream per fixed-size block.
+
+Every sampler draws its raw variates (uniforms, exponentials, normals) block by block. Block ``b``
+of stream ``s`` uses its own ``numpy.random.SeedSequence`` child, keyed by ``(tag, s, b)`` under
+the caller's seed, so
+
+* the output is identical whatever the thread count or the number of blocks handled per task;
+* any block of a sample of any length can be regenerated alone (streaming d ≥ 10⁹, or splitting
+  one sample across machines): element ``i`` of a stream is always draw ``i mod BLOCK_SIZE`` of
+  block ``i // BLOCK_SIZE``.
+
+``BLOCK_SIZE`` is part of the mapping from seed to numbers: changing it changes every sample.
+"""
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+import numpy as np
+
+__all__ = ["BLOCK_SIZE", "SeedLike", "as_seed_sequence", "block_generator", "run_blocks"]
+
+BLOCK_SIZE = 1 << 16
+"""Draws per stream block (fixed: it is part of the seed → sample mapping)."""
+
+_TAG = 0x48545331  # "HTS1": keeps our keys apart from a caller's own spawned children
+
+SeedLike = None | int | np.integer | np.random.SeedSequence | np.random.Generator
+
+# Stream identifiers: which raw variates a block holds.
+STREAM_CMS = 0  # uniform angle + exponential, for symmetric α-stable draws
+STREAM_POSITIVE = 1  # uniform angle + exponential, for positive stable draws (Kanter)
+STREAM_NORMAL = 2  # standard normals, for elliptical vectors
+
+
+def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
+    """Normalise ``seed`` (None | int | SeedSequence | Generator) to a ``SeedSequence``.
+
+    A ``Generator`` is advanced by four 64-bit draws, so passing the same generator twice gives
+    two different samples (as NumPy users expect); an int or a ``SeedSequence`` gives the same
+    sample every time and makes blocks addressable across calls.
+    """
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, np.random.Generator):
+        return np.random.SeedSequence(seed.integers(0, 2**64, size=4, dtype=np.uint64))
+    if seed is None:
+        return np.random.SeedSequence()
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        if seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed}")
+        return np.random.SeedSequence(int(seed))
+    raise ValueError(
+        f"seed must be None, a non-negative int, a SeedSequence or a Generator, got {type(seed).__name__}"
+    )
+
+
+def block_generator(seq: np.random.SeedSequence, stream: int, block: int) -> np.random.Generator:
+    """The generator of block ``block`` of stream ``stream`` under ``seq``."""
+    child = np.random.SeedSequence(
+        seq.entropy, spawn_key=(*seq.spawn_key, _TAG, stream, block), pool_size=seq.pool_size
+    )
+    return np.random.Generator(np.random.PCG64(child))
+
+
+def run_blocks(
+    n: int,
+    fill: Callable[[int, int, int], None],
+    *,
+    first_block: int = 0,
+    threads: int | None = None,
+    blocks_per_task: int = 4,
+) -> None:
+    """Call ``fill(block, start, stop)`` for the blocks covering ``n`` elements, in threads.
+
+    ``start``/``stop`` are offsets into the caller's output (0 … n); ``block`` counts from
+    ``first_block``. ``fill`` must release the GIL for the bulk of its work (NumPy's bit
+    generators and the project's ``nogil`` kernels do). ``threads`` defaults to Numba's thread
+    count (``NUMBA_NUM_THREADS``); neither it nor ``blocks_per_task`` changes the result.
+    """
+    n_blocks = -(-n // BLOCK_SIZE)
+    if n_blocks == 0:
+        return
+    if blocks_per_task < 1:
+        raise ValueError(f"blocks_per_task must be >= 1, got {blocks_per_task}")
+
+    def task(t0: int) -> None:
+        for b in range(t0, min(t0 + blocks_per_task, n_blocks)):
+            fill(first_block + b, b * BLOCK_SIZE, min(n, (b + 1) * BLOCK_SIZE))
+
+    starts = range(0, n_blocks, blocks_per_task)
+    workers = min(numba.get_num_threads() if threads is None else threads, len(starts))
+    if workers <= 1:
+        for t0 in starts:
+            task(t0)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for fut in [pool.submit(task, t0) for t0 in starts]:
+            fut.result()
