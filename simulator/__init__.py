@@ -13,6 +13,7 @@ from simulator.compressibility import SCHEMES, min_kappa, pruning_ratio
 from simulator.elliptical import STRUCTURES, sample_elliptical, sample_weights
 from simulator.pruning import keep_count, lp_norm, prune_magnitude, prune_nodes, prune_singular, relative_error
 from simulator.stable import sample_positive_stable, sample_positive_stable_range, sample_sas, sample_sas_range
+from simulator.streaming import magnitude_error, streamed_magnitude_error, streamed_min_kappa
 from simulator.streams import BLOCK_SIZE, as_seed_sequence
 from simulator.tail_index import METHODS, TailIndexEstimate, tail_index
 
@@ -25,6 +26,7 @@ __all__ = [
     "as_seed_sequence",
     "keep_count",
     "lp_norm",
+    "magnitude_error",
     "min_kappa",
     "prune_magnitude",
     "prune_nodes",
@@ -37,5 +39,7 @@ __all__ = [
     "sample_sas",
     "sample_sas_range",
     "sample_weights",
+    "streamed_magnitude_error",
+    "streamed_min_kappa",
     "tail_index",
 ]

@@ -18,7 +18,7 @@ import numpy as np
 
 from simulator._jit import jit
 
-__all__ = ["CHUNK", "N_BINS", "histogram", "gather", "max_prunable"]
+__all__ = ["CHUNK", "N_BINS", "Histogram", "histogram", "gather", "keys_of", "max_prunable", "smallest_sum"]
 
 CHUNK = 1 << 20
 N_BINS = 1 << 16
@@ -44,16 +44,57 @@ def histogram(x: np.ndarray, scale: float, square: bool, counts: np.ndarray, sum
 
 
 @jit(parallel=True)
-def gather(x: np.ndarray, scale: float, square: bool, key: int, offsets: np.ndarray, out: np.ndarray) -> None:
-    """Copy the y of chunk c whose bin is ``key`` to out[offsets[c]:…], in index order."""
+def gather(x: np.ndarray, scale: float, square: bool, lo: int, hi: int, offsets: np.ndarray, out: np.ndarray) -> None:
+    """Copy the y of chunk c whose bin is in [lo, hi] to out[offsets[c]:…], in index order."""
     n = x.shape[0]
     for c in numba.prange(offsets.shape[0]):
         j = offsets[c]
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             y = _value(x[i], scale, square)
-            if (np.float64(y).view(np.uint64) >> _SHIFT) == key:
+            k = np.float64(y).view(np.uint64) >> _SHIFT
+            if lo <= k and k <= hi:
                 out[j] = y
                 j += 1
+
+
+def keys_of(y: np.ndarray) -> np.ndarray:
+    """Histogram bin of each (non-negative float64) y."""
+    return y.view(np.uint64) >> _SHIFT
+
+
+class Histogram:
+    """Counts and sums per bin, accumulated chunk row by chunk row in a fixed order.
+
+    Feeding an array in one call or in consecutive pieces whose lengths are multiples of
+    :data:`CHUNK` gives bit-identical sums (rows are added one at a time, as ``sum(axis=0)`` does).
+    """
+
+    def __init__(self) -> None:
+        self.counts = np.zeros(N_BINS, dtype=np.int64)
+        self.sums = np.zeros(N_BINS, dtype=np.float64)
+
+    def add(self, x: np.ndarray, scale: float, square: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Histogram ``x`` (y as in :func:`histogram`); returns its per-row counts and sums."""
+        n_rows = max(1, -(-x.shape[0] // CHUNK))
+        counts = np.zeros((n_rows, N_BINS), dtype=np.int64)
+        sums = np.zeros((n_rows, N_BINS), dtype=np.float64)
+        histogram(x, scale, square, counts, sums)
+        for r in range(n_rows):
+            self.counts += counts[r]
+            self.sums += sums[r]
+        return counts, sums
+
+    def total(self) -> float:
+        return float(self.sums.sum())
+
+
+def gather_range(x: np.ndarray, scale: float, square: bool, counts: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """The y of ``x`` whose bin is in [lo, hi], in index order (``counts`` from :meth:`Histogram.add`)."""
+    per_row = counts[:, lo : hi + 1].sum(axis=1)
+    offsets = np.concatenate(([0], np.cumsum(per_row)[:-1])).astype(np.int64)
+    out = np.empty(int(per_row.sum()), dtype=np.float64)
+    gather(x, scale, square, lo, hi, offsets, out)
+    return out
 
 
 @jit
@@ -69,8 +110,60 @@ def _boundary(counts: np.ndarray, sums: np.ndarray, budget: float) -> tuple[int,
 
 
 @jit
+def _count_boundary(counts: np.ndarray, sums: np.ndarray, n_small: int) -> tuple[int, int, float]:
+    """(bin holding the n_small-th smallest entry, entries below it, their sum); -1 if none."""
+    below = 0
+    acc = 0.0
+    for k in range(counts.shape[0]):
+        if below + counts[k] >= n_small:
+            return k, below, acc
+        below += counts[k]
+        acc += sums[k]
+    return -1, below, acc
+
+
+def count_boundary(hist: "Histogram", n_small: int) -> tuple[int, int, float]:
+    """Boundary bin for the ``n_small`` smallest entries (see :func:`smallest_sum`)."""
+    return _count_boundary(hist.counts, hist.sums, n_small)
+
+
+def budget_boundary(hist: "Histogram", budget: float) -> tuple[int, int, float]:
+    """Boundary bin for the largest prefix of smallest entries whose sum fits ``budget``."""
+    return _boundary(hist.counts, hist.sums, budget)
+
+
+def finish_smallest_sum(boundary_values: np.ndarray, below_sum: float, need: int) -> float:
+    """below_sum + the sum of the ``need`` smallest boundary values (taken in ascending order)."""
+    v = np.sort(boundary_values)
+    return float(_ascending_sum(v[:need], below_sum))
+
+
+@jit
+def _ascending_sum(v: np.ndarray, acc: float) -> float:
+    for x in v:
+        acc += x
+    return acc
+
+
+def finish_prunable(boundary_values: np.ndarray, below: int, left: float) -> int:
+    """below + how many boundary values fit, smallest first, in the budget ``left``."""
+    return int(below) + int(_take_sorted(np.sort(boundary_values), left))
+
+
+def smallest_sum(x: np.ndarray, scale: float, square: bool, n_small: int) -> tuple[float, float]:
+    """(sum of the n_small smallest y, sum of all y), y as in :func:`histogram`; exact, O(d)."""
+    hist = Histogram()
+    counts, _ = hist.add(x, scale, square)
+    key, below, acc = count_boundary(hist, n_small)
+    if key < 0 or n_small == 0:
+        return (hist.total() if n_small else 0.0), hist.total()
+    vals = gather_range(x, scale, square, counts, key, key)
+    return finish_smallest_sum(vals, acc, n_small - below), hist.total()
+
+
+@jit
 def _take_sorted(y: np.ndarray, budget: float) -> int:
-    y.sort()
+    """How many of the ascending ``y`` fit, one at a time, in ``budget``."""
     taken = 0
     for v in y:
         if v > budget:
@@ -85,17 +178,9 @@ def max_prunable(x: np.ndarray, scale: float, square: bool, budget_ratio: float)
 
     ``x`` is a 1-D float64 array (not modified).
     """
-    n_chunks = max(1, -(-x.shape[0] // CHUNK))
-    counts = np.zeros((n_chunks, N_BINS), dtype=np.int64)
-    sums = np.zeros((n_chunks, N_BINS), dtype=np.float64)
-    histogram(x, scale, square, counts, sums)
-    total_counts = counts.sum(axis=0)
-    total_sums = sums.sum(axis=0)
-    budget = budget_ratio * float(total_sums.sum())
-    key, below, left = _boundary(total_counts, total_sums, budget)
+    hist = Histogram()
+    counts, _ = hist.add(x, scale, square)
+    key, below, left = budget_boundary(hist, budget_ratio * hist.total())
     if key < 0:
         return int(below)
-    offsets = np.concatenate(([0], np.cumsum(counts[:, key])[:-1]))
-    boundary = np.empty(int(total_counts[key]), dtype=np.float64)
-    gather(x, scale, square, key, offsets, boundary)
-    return int(below) + int(_take_sorted(boundary, left))
+    return finish_prunable(gather_range(x, scale, square, counts, key, key), below, left)

@@ -9,6 +9,8 @@ Theorem 3). Figures 3 and S1 use ε = 0.1, p = 2.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from simulator._layers import as_layers
@@ -25,7 +27,8 @@ def scheme_values(w: object, scheme: str, p: float) -> tuple[np.ndarray, float]:
     """The values whose ℓp tail is the error of ``scheme``, and 1/max|value| to scale them by.
 
     magnitude: the entries of all layers (signed; their magnitudes count); singular: σ_i(W);
-    nodes: the column norms ‖W(i)‖_p. Returns ``(values, scale)`` with scale = 0 when all vanish.
+    nodes: the column norms ‖W(i)‖_p. Returns ``(values, scale)``, scale a power of two with
+    max|value|·scale ∈ [1/2, 1), or 0 when all values vanish.
     """
     check_choice(scheme, "scheme", SCHEMES)
     if scheme == "magnitude":
@@ -37,7 +40,8 @@ def scheme_values(w: object, scheme: str, p: float) -> tuple[np.ndarray, float]:
         A = finite_array(w, "w", ndim=2)
         v = np.linalg.svd(A, compute_uv=False) if scheme == "singular" else _node_norms(A, p, 0)
     top = max(float(v.max()), -float(v.min()))
-    return v, (1.0 / top if top > 0.0 else 0.0)
+    # A power of two: scaling is then exact, so results equal those of unscaled (streamed) sums.
+    return v, (2.0 ** -math.frexp(top)[1] if top > 0.0 else 0.0)
 
 
 def min_kappa(w: object, eps: float, *, p: float = 2.0, scheme: str = "magnitude") -> float:
