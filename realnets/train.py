@@ -1,0 +1,417 @@
+"""Plain SGD training with the paper's stopping rule, weight averaging and exact resume (SPEC §6).
+
+Protocol (paper Section 5 and S1.3; its code ``main.py``): constant step size η, no momentum, no
+weight decay, batch size b, cross-entropy (NLL) loss. Every ``eval_every`` iterations the loss
+and accuracy on the *full* training and test sets are recorded. The run has **converged** at the
+first evaluation with 100 % training accuracy and training NLL < ``stop_nll`` (5·10⁻⁵).
+
+Averaging stretch. The main text says SGD ran "1000 additional iterations" after convergence to
+average the weights; the code runs ``10 × 1000`` further iterations (``mc_convergence_coefficient
+= 10``) and averages only over the final ~1000 of them. We follow the code, exactly: with
+t_c the convergence iteration, B = ``avg_block_iters`` and S = ``n_avg_blocks`` · B, training
+stops at t_c + S and the averaged weights are the mean of the B iterates w_(t_c+S−B+1) … w_(t_c+S)
+(the code's window has B + 1 iterates, and it stops only at an evaluation where the criterion
+holds again; we stop at t_c + S unconditionally and report the last evaluation in the metrics).
+The tail index is estimated on the averaged weights, pruning uses the final weights w_(t_c+S).
+
+Status: ``"diverged"`` if a mini-batch or full training loss is non-finite, or if the training
+accuracy is still ≤ 1 / classes at an evaluation after ``diverge_after`` iterations (the paper's
+"≤ 10 % after 50,000 iterations"); ``"capped"`` at ``max_iters``; otherwise ``"converged"``.
+
+Run directory: ``config.json``, ``metrics.csv`` (iteration, train_loss, train_acc, test_loss,
+test_acc, wall; accuracies are fractions), ``checkpoint.pt`` (while running), then
+``final_weights.pt`` and, if converged, ``averaged_weights.pt`` (``state_dict``\\ s), and
+``status.json`` last. A checkpoint (model, optimizer, batch-sampler RNG, iteration, averaging
+state, metrics) is written atomically at evaluations; calling :func:`train` again with the same
+config and directory resumes from it and reproduces the uninterrupted run bit for bit (same
+device and thread count); calling it on a finished run just returns its result.
+"""
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import io
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from realnets.data import Dataset, EpochSampler, TeacherSpec, load_dataset
+from realnets.models import DATASETS, MODELS, build_model
+
+__all__ = ["TrainConfig", "TrainResult", "train", "default_device"]
+
+STATUSES = ("converged", "diverged", "capped")
+_METRICS = ("iteration", "train_loss", "train_acc", "test_loss", "test_acc", "wall")
+
+
+def default_device() -> str:
+    """``"cuda"`` when a GPU is available, else ``"cpu"``."""
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run (SPEC §6). Every field is part of the run's identity in ``config.json``.
+
+    Attributes
+    ----------
+    model, dataset : str
+        ``fcn4 | fcn6 | cnn`` and ``mnist | cifar10 | mnist1d | teacher``.
+    lr, batch_size : float, int
+        Constant step size η and batch size b (paper: b ∈ {50, 100}, Table 2 for η/b).
+    seed : int
+        Seeds the initial weights and the mini-batch order (two independent child seeds).
+    width : int, optional
+        FCN width (default 2048) or CNN base channels (default 64), see ``build_model``.
+    depth : int, optional
+        FCN hidden layers (default: 4 for fcn4, 6 for fcn6); for small test networks.
+    data_dir : str, optional
+        Folder with the MNIST or CIFAR10 files.
+    teacher : TeacherSpec
+        Teacher data settings, used when ``dataset == "teacher"``.
+    eval_every, checkpoint_every : int
+        Full train/test evaluation period (paper: 200) and checkpoint period, a multiple of it.
+    stop_nll : float
+        Training NLL threshold of the stopping rule (paper: 5e-5).
+    n_avg_blocks, avg_block_iters : int
+        After convergence run ``n_avg_blocks · avg_block_iters`` iterations (paper: 10 × 1000) and
+        average the weights over the last ``avg_block_iters``.
+    max_iters : int
+        Iteration cap (the paper's scripts: 1,000,000).
+    diverge_after : int
+        Iterations after which chance-level training accuracy means divergence (paper: 50,000).
+    eval_batch_size : int
+        Chunk size of the full-set evaluations (memory only; does not change results materially).
+    device : str
+        ``"cuda"`` if available, else ``"cpu"``.
+    deterministic : bool
+        Run under ``torch.use_deterministic_algorithms(True)`` (restored afterwards).
+    """
+
+    model: str
+    dataset: str
+    lr: float
+    batch_size: int
+    seed: int = 0
+    width: int | None = None
+    depth: int | None = None
+    data_dir: str | None = None
+    teacher: TeacherSpec = TeacherSpec()
+    eval_every: int = 200
+    checkpoint_every: int = 200
+    stop_nll: float = 5e-5
+    n_avg_blocks: int = 10
+    avg_block_iters: int = 1000
+    max_iters: int = 1_000_000
+    diverge_after: int = 50_000
+    eval_batch_size: int = 1000
+    device: str = field(default_factory=default_device)
+    deterministic: bool = True
+
+    def __post_init__(self) -> None:
+        if self.data_dir is not None:  # a Path is accepted; JSON needs a str
+            object.__setattr__(self, "data_dir", os.fspath(self.data_dir))
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0, got {self.seed}")
+        if self.model not in MODELS:
+            raise ValueError(f"model must be one of {MODELS}, got {self.model!r}")
+        if self.dataset not in DATASETS:
+            raise ValueError(f"dataset must be one of {DATASETS}, got {self.dataset!r}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a positive finite number, got {self.lr}")
+        if not (math.isfinite(self.stop_nll) and self.stop_nll > 0):
+            raise ValueError(f"stop_nll must be a positive finite number, got {self.stop_nll}")
+        for name in ("batch_size", "eval_every", "checkpoint_every", "n_avg_blocks", "avg_block_iters",
+                     "max_iters", "eval_batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.checkpoint_every % self.eval_every:
+            raise ValueError(f"checkpoint_every ({self.checkpoint_every}) must be a multiple of eval_every ({self.eval_every})")
+        if self.width is not None and self.width < 1:
+            raise ValueError(f"width must be >= 1, got {self.width}")
+        if self.depth is not None and (self.model == "cnn" or self.depth < 1):
+            raise ValueError(f"depth must be None for the cnn and >= 1 for an FCN, got {self.depth}")
+        if self.diverge_after < 0:
+            raise ValueError(f"diverge_after must be >= 0, got {self.diverge_after}")
+        if torch.device(self.device).type not in ("cpu", "cuda"):
+            raise ValueError(f"device must be 'cpu' or 'cuda[:n]', got {self.device!r}")
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dict (``teacher`` nested)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> TrainConfig:
+        """Inverse of :meth:`to_dict`."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown TrainConfig fields: {sorted(unknown)}")
+        d = dict(d)
+        if isinstance(d.get("teacher"), dict):
+            d["teacher"] = TeacherSpec(**d["teacher"])
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Outcome of :func:`train`; the metrics are those of the last evaluation (accuracies in [0, 1])."""
+
+    status: str
+    iterations: int
+    converged_at: int | None
+    train_loss: float
+    train_acc: float
+    test_loss: float
+    test_acc: float
+    wall: float
+    out_dir: str
+    final_weights: str
+    averaged_weights: str | None
+
+
+# ------------------------------------------------------------------------------------ file I/O
+def _atomic_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _atomic_torch(path: Path, obj: object) -> None:
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    _atomic_bytes(path, buf.getvalue())
+
+
+def _write_metrics(path: Path, rows: list[dict[str, float]]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=_METRICS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: repr(v) for k, v in r.items()} for r in rows)
+    _atomic_bytes(path, buf.getvalue().encode())
+
+
+def _check_config(out: Path, config: TrainConfig) -> None:
+    path = out / "config.json"
+    if path.is_file():
+        old = json.loads(path.read_text())
+        new = json.loads(json.dumps(config.to_dict()))
+        diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        if diff:
+            raise ValueError(f"{out} holds a run with another config (differs in {', '.join(diff)})")
+    else:
+        _atomic_bytes(path, json.dumps(config.to_dict(), indent=2).encode())
+
+
+def _finite_or_none(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+# ----------------------------------------------------------------------------------- training
+@contextlib.contextmanager
+def _determinism(device: str, enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    prev = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
+            torch.backends.cudnn.benchmark)
+    if torch.device(device).type == "cuda":  # deterministic cuBLAS needs this before the first matmul
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.benchmark = False
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(prev[0], warn_only=prev[1])
+        torch.backends.cudnn.benchmark = prev[2]
+
+
+@torch.no_grad()
+def _evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int) -> tuple[float, float]:
+    """Mean NLL and accuracy of ``model`` on the whole of (x, y), summed in float64."""
+    loss = torch.zeros((), dtype=torch.float64, device=x.device)
+    correct = torch.zeros((), dtype=torch.int64, device=x.device)
+    for start in range(0, len(x), chunk):
+        out = model(x[start:start + chunk]).double()
+        loss += F.cross_entropy(out, y[start:start + chunk], reduction="sum")
+        correct += (out.argmax(1) == y[start:start + chunk]).sum()
+    return float(loss) / len(x), int(correct) / len(x)
+
+
+class _Run:
+    """Mutable state of one run: everything a checkpoint must hold."""
+
+    def __init__(self, config: TrainConfig, data: Dataset) -> None:
+        init_seed, batch_seed = (int(s) for s in np.random.SeedSequence(config.seed).generate_state(2, np.uint64))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(init_seed)
+            model = build_model(config.model, config.dataset, width=config.width, depth=config.depth,
+                                input_shape=data.input_shape, num_classes=data.num_classes)
+        self.config, self.data = config, data
+        self.model = model.to(config.device)
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=config.lr, momentum=0.0, weight_decay=0.0)
+        self.sampler = EpochSampler(len(data.x_train), config.batch_size, batch_seed, config.device)
+        self.t, self.converged_at, self.rows, self.wall = 0, None, [], 0.0
+        self.avg_sum: list[torch.Tensor] | None = None
+        self.avg_count = 0
+        self.nonfinite = torch.zeros((), dtype=torch.bool, device=config.device)
+
+    @property
+    def t_stop(self) -> int | None:
+        c = self.config
+        return None if self.converged_at is None else self.converged_at + c.n_avg_blocks * c.avg_block_iters
+
+    def state(self) -> dict[str, object]:
+        return {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "sampler": self.sampler.state_dict(),
+                "t": self.t, "converged_at": self.converged_at, "rows": self.rows, "wall": self.wall,
+                "avg_sum": self.avg_sum, "avg_count": self.avg_count, "nonfinite": self.nonfinite}
+
+    def load(self, s: dict) -> None:
+        self.model.load_state_dict(s["model"])
+        self.opt.load_state_dict(s["opt"])
+        self.sampler.load_state_dict(s["sampler"])
+        self.t, self.converged_at, self.rows, self.wall = s["t"], s["converged_at"], s["rows"], s["wall"]
+        self.avg_sum, self.avg_count, self.nonfinite = s["avg_sum"], s["avg_count"], s["nonfinite"]
+
+    def step(self) -> None:
+        """One SGD step on a fresh mini-batch; then add the new iterate to the average if due."""
+        idx = self.sampler.next()
+        loss = F.cross_entropy(self.model(self.data.x_train[idx]), self.data.y_train[idx])
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.nonfinite.logical_or_(~torch.isfinite(loss.detach()))
+        self.t += 1
+        t_stop = self.t_stop
+        if t_stop is not None and self.t > t_stop - self.config.avg_block_iters:
+            params = [p.detach() for p in self.model.parameters()]
+            if self.avg_sum is None:
+                self.avg_sum = [torch.zeros_like(p, dtype=torch.float64) for p in params]
+            for s, p in zip(self.avg_sum, params):
+                s.add_(p)
+            self.avg_count += 1
+
+    def is_eval_point(self) -> bool:
+        return self.t % self.config.eval_every == 0 or self.t == self.t_stop or self.t >= self.config.max_iters
+
+    def evaluate(self, wall: float) -> str | None:
+        """Full evaluation at the current iterate; returns the final status if the run ends here."""
+        c, d = self.config, self.data
+        tr_loss, tr_acc = _evaluate(self.model, d.x_train, d.y_train, c.eval_batch_size)
+        te_loss, te_acc = _evaluate(self.model, d.x_test, d.y_test, c.eval_batch_size)
+        self.rows.append(dict(zip(_METRICS, (self.t, tr_loss, tr_acc, te_loss, te_acc, wall))))
+        if bool(self.nonfinite) or not math.isfinite(tr_loss):
+            return "diverged"
+        if self.converged_at is None and tr_acc == 1.0 and tr_loss < c.stop_nll:
+            self.converged_at = self.t
+        if self.t == self.t_stop:
+            return "converged"
+        if self.converged_at is None and self.t >= c.diverge_after and tr_acc <= 1.0 / d.num_classes:
+            return "diverged"
+        return "capped" if self.t >= c.max_iters else None
+
+    def averaged_state(self) -> dict[str, torch.Tensor]:
+        names = [n for n, _ in self.model.named_parameters()]
+        return {n: (s / self.avg_count).to(p.dtype).cpu()
+                for n, s, p in zip(names, self.avg_sum, self.model.parameters())}
+
+
+def _finish(run: _Run, out: Path, status: str) -> TrainResult:
+    final = out / "final_weights.pt"
+    _atomic_torch(final, {k: v.detach().cpu() for k, v in run.model.state_dict().items()})
+    averaged = None
+    if status == "converged":
+        averaged = out / "averaged_weights.pt"
+        _atomic_torch(averaged, run.averaged_state())
+    _write_metrics(out / "metrics.csv", run.rows)
+    last = run.rows[-1]
+    result = TrainResult(status, run.t, run.converged_at, last["train_loss"], last["train_acc"], last["test_loss"],
+                         last["test_acc"], last["wall"], str(out), str(final), None if averaged is None else str(averaged))
+    record = {k: _finite_or_none(v) if isinstance(v, float) else v for k, v in dataclasses.asdict(result).items()}
+    _atomic_bytes(out / "status.json", json.dumps(record, indent=2).encode())
+    (out / "checkpoint.pt").unlink(missing_ok=True)
+    return result
+
+
+def _load_result(out: Path) -> TrainResult:
+    record = json.loads((out / "status.json").read_text())
+    return TrainResult(**{k: math.nan if v is None and k in _METRICS else v for k, v in record.items()})
+
+
+def train(
+    config: TrainConfig,
+    out_dir: str | os.PathLike[str],
+    *,
+    progress: bool = True,
+    callback: Callable[[int, torch.nn.Module], None] | None = None,
+) -> TrainResult:
+    """Train one network with plain SGD until the paper's stopping rule (SPEC §6), resumably.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run.
+    out_dir : path
+        Run directory; created if needed. If it holds a checkpoint of the same config, training
+        resumes from it; if it holds a finished run of the same config, its result is returned.
+        A different config there raises ``ValueError``.
+    progress : bool
+        Show a tqdm bar (it/s; loss and accuracy of the last full training-set evaluation).
+    callback : callable, optional
+        Called as ``callback(iteration, model)`` after every SGD step (it must not modify the
+        model); an exception it raises ends the run there and the last checkpoint is kept, which
+        is how tests simulate a kill.
+
+    Returns
+    -------
+    TrainResult
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _check_config(out, config)
+    if (out / "status.json").is_file():
+        return _load_result(out)
+    with _determinism(config.device, config.deterministic):
+        data = load_dataset(config.dataset, data_dir=config.data_dir, device=config.device, teacher=config.teacher)
+        run = _Run(config, data)
+        start = time.perf_counter()
+        ckpt = out / "checkpoint.pt"
+        if ckpt.is_file():
+            run.load(torch.load(ckpt, map_location=config.device, weights_only=True))
+            start -= run.wall
+            status = None
+        else:
+            status = run.evaluate(0.0)
+            _atomic_torch(ckpt, run.state())
+            _write_metrics(out / "metrics.csv", run.rows)
+        bar = tqdm(total=config.max_iters, initial=run.t, disable=not progress, unit="it", dynamic_ncols=True)
+        try:
+            while status is None:
+                run.step()
+                bar.update(1)
+                if callback is not None:
+                    callback(run.t, run.model)
+                if run.is_eval_point():
+                    run.wall = time.perf_counter() - start
+                    status = run.evaluate(run.wall)
+                    row = run.rows[-1]
+                    bar.set_postfix(loss=f"{row['train_loss']:.3g}", acc=f"{row['train_acc']:.4f}", refresh=False)
+                    if status is None and run.t % config.checkpoint_every == 0:
+                        _atomic_torch(ckpt, run.state())
+                        _write_metrics(out / "metrics.csv", run.rows)
+        finally:
+            bar.close()
+        return _finish(run, out, status)
