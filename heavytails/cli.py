@@ -1,7 +1,7 @@
 """The ``heavytails`` command: argparse subcommands, each a thin layer over a library function.
 
 Every package that offers commands has a ``cli`` module with ``register(subparsers)``; each
-subcommand sets ``func(args) -> int``. Bad input (a ``ValueError`` or a missing file) is printed
+subcommand sets ``func(args) -> int``. Bad input (a ``ValueError``, or an ``OSError`` such as a missing file or a failed download) is printed
 as one line on stderr and the exit code is 2.
 """
 from __future__ import annotations
@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+    except (ValueError, OSError) as exc:  # OSError: missing/unreadable files, offline downloads
         print(f"heavytails {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -31,8 +31,7 @@ def _value(x: float, scale: float, square: bool) -> float:
     return y * y if square else y
 
 
-@jit(parallel=True)
-def histogram(x: np.ndarray, scale: float, square: bool, counts: np.ndarray, sums: np.ndarray) -> None:
+def _histogram(x: np.ndarray, scale: float, square: bool, counts: np.ndarray, sums: np.ndarray) -> None:
     """Add chunk c of ``x`` (y = (|x|·scale)² if ``square`` else |x|·scale) into counts[c], sums[c]."""
     n = x.shape[0]
     for c in numba.prange(counts.shape[0]):
@@ -43,8 +42,7 @@ def histogram(x: np.ndarray, scale: float, square: bool, counts: np.ndarray, sum
             sums[c, k] += y
 
 
-@jit(parallel=True)
-def gather(x: np.ndarray, scale: float, square: bool, lo: int, hi: int, offsets: np.ndarray, out: np.ndarray) -> None:
+def _gather(x: np.ndarray, scale: float, square: bool, lo: int, hi: int, offsets: np.ndarray, out: np.ndarray) -> None:
     """Copy the y of chunk c whose bin is in [lo, hi] to out[offsets[c]:…], in index order."""
     n = x.shape[0]
     for c in numba.prange(offsets.shape[0]):
@@ -55,6 +53,14 @@ def gather(x: np.ndarray, scale: float, square: bool, lo: int, hi: int, offsets:
             if lo <= k and k <= hi:
                 out[j] = y
                 j += 1
+
+
+# Each kernel twice: parallel over rows for long inputs, serial for one row, so that short inputs
+# never enter Numba's thread pool (whose default layer must not be entered from two Python threads).
+histogram = jit(parallel=True)(_histogram)
+gather = jit(parallel=True)(_gather)
+_histogram_serial = jit(_histogram)
+_gather_serial = jit(_gather)
 
 
 def keys_of(y: np.ndarray) -> np.ndarray:
@@ -78,7 +84,7 @@ class Histogram:
         n_rows = max(1, -(-x.shape[0] // CHUNK))
         counts = np.zeros((n_rows, N_BINS), dtype=np.int64)
         sums = np.zeros((n_rows, N_BINS), dtype=np.float64)
-        histogram(x, scale, square, counts, sums)
+        (histogram if n_rows > 1 else _histogram_serial)(x, scale, square, counts, sums)
         for r in range(n_rows):
             self.counts += counts[r]
             self.sums += sums[r]
@@ -93,7 +99,7 @@ def gather_range(x: np.ndarray, scale: float, square: bool, counts: np.ndarray, 
     per_row = counts[:, lo : hi + 1].sum(axis=1)
     offsets = np.concatenate(([0], np.cumsum(per_row)[:-1])).astype(np.int64)
     out = np.empty(int(per_row.sum()), dtype=np.float64)
-    gather(x, scale, square, lo, hi, offsets, out)
+    (gather if offsets.shape[0] > 1 else _gather_serial)(x, scale, square, lo, hi, offsets, out)
     return out
 
 

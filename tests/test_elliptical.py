@@ -51,8 +51,10 @@ def test_layer_shares_one_mixing_variable():
 
 
 def test_layer_marginal_over_seeds_is_sas():
-    # Marginally (over draws of A) each entry is SαS(1): one entry from each of many layers.
-    vals = np.array([sample_weights(1.6, (3, 3), structure="layer", seed=s)[1, 2] for s in range(3000)])
+    # Marginally (over draws of A) each entry is SαS(1): one entry from each of many layers,
+    # with independent seeds spawned from one root (NumPy's recommended way to get many streams).
+    seeds = np.random.SeedSequence(20211206).spawn(3000)
+    vals = np.array([sample_weights(1.6, (3, 3), structure="layer", seed=s)[1, 2] for s in seeds])
     assert stats.kstest(vals, sas_cdf(1.6)).pvalue > 0.01
 
 
