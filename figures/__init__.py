@@ -1,0 +1,1 @@
+"""figures: the paper's synthetic figures (see README.md)."""
