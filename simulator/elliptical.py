@@ -74,10 +74,12 @@ def _scaled_normals(
     half = BLOCK_SIZE // 2
 
     def fill(block: int, start: int, stop: int) -> None:
-        u = streams.block_generator(seq, streams.STREAM_NORMAL, block).random(BLOCK_SIZE)
-        log_u = np.log(np.subtract(1.0, u[:half], out=u[:half]), out=u[:half])  # 1 − U ∈ (0, 1]
-        g = np.empty(BLOCK_SIZE)
-        _box_muller(log_u, u[half:], g[:half], g[half:])
+        pairs = min(stop - start, half)  # entry j < half is pair j's cosine part, j ≥ half a sine part
+        radius = streams.block_generator(seq, streams.STREAM_NORMAL, block, 0).random(pairs)
+        angle = streams.block_generator(seq, streams.STREAM_NORMAL, block, 1).random(pairs)
+        log_u = np.log(np.subtract(1.0, radius, out=radius), out=radius)  # 1 − U ∈ (0, 1]
+        g = np.empty(2 * pairs)
+        _box_muller(log_u, angle, g[:pairs], g[pairs:])
         g = g[: stop - start]
         with np.errstate(over="ignore", invalid="ignore"):
             if mod == 1:

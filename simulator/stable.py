@@ -118,10 +118,10 @@ def _fill_stream(
     """Fill flat ``out`` with ``transform(u, w)`` of blocks ``first_block, …`` of ``stream``."""
 
     def fill(block: int, start: int, stop: int) -> None:
-        rng = streams.block_generator(seq, stream, block)
-        u = rng.random(BLOCK_SIZE)
-        w = rng.standard_exponential(BLOCK_SIZE)
-        _saturate(transform(u, w)[: stop - start], out[start:stop])
+        n = stop - start
+        u = streams.block_generator(seq, stream, block, 0).random(n)
+        w = streams.block_generator(seq, stream, block, 1).standard_exponential(n)
+        _saturate(transform(u, w), out[start:stop])
 
     streams.run_blocks(out.size, fill, first_block=first_block, threads=threads, blocks_per_task=blocks_per_task)
 
@@ -140,7 +140,7 @@ def _sample_range(start, stop, seed, dtype, stream, transform, threads, blocks_p
     seq = streams.as_seed_sequence(seed)
     first = start // BLOCK_SIZE
     offset = start - first * BLOCK_SIZE
-    buf = np.empty(stop - first * BLOCK_SIZE, dtype=dt)
+    buf = np.empty(stop - first * BLOCK_SIZE, dtype=dt)  # element j of a block never depends on later ones
     _fill_stream(buf, seq, stream, first, transform, threads=threads, blocks_per_task=blocks_per_task)
     return buf[offset:] if offset else buf
 

@@ -1,13 +1,14 @@
 """Addressable random streams: one child stream per fixed-size block.
 
-Every sampler draws its raw variates (uniforms, exponentials, normals) block by block. Block ``b``
-of stream ``s`` uses its own ``numpy.random.SeedSequence`` child, keyed by ``(tag, s, b)`` under
-the caller's seed, so
+Every sampler draws its raw variates (uniforms, exponentials) block by block. Variate kind ``k``
+of block ``b`` of stream ``s`` uses its own ``numpy.random.SeedSequence`` child, keyed by
+``(tag, s, b, k)`` under the caller's seed, so
 
 * the output is identical whatever the thread count or the number of blocks handled per task;
 * any block of a sample of any length can be regenerated alone (streaming d ≥ 10⁹, or splitting
-  one sample across machines): element ``i`` of a stream is always draw ``i mod BLOCK_SIZE`` of
-  block ``i // BLOCK_SIZE``.
+  one sample across machines): element ``i`` of a stream always comes from draw
+  ``i mod BLOCK_SIZE`` of block ``i // BLOCK_SIZE``;
+* a sample shorter than a block draws only the raw variates it uses.
 
 ``BLOCK_SIZE`` is part of the mapping from seed to numbers: changing it changes every sample.
 """
@@ -57,10 +58,12 @@ def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
     )
 
 
-def block_generator(seq: np.random.SeedSequence, stream: int, block: int) -> np.random.Generator:
-    """The generator of block ``block`` of stream ``stream`` under ``seq``."""
+def block_generator(seq: np.random.SeedSequence, stream: int, block: int, part: int = 0) -> np.random.Generator:
+    """The generator of variate ``part`` (e.g. 0: uniforms, 1: exponentials) of block ``block``
+    of stream ``stream`` under ``seq``. Each kind of raw variate has its own generator, so the
+    first L values of a block can be drawn without drawing the rest (short samples stay cheap)."""
     child = np.random.SeedSequence(
-        seq.entropy, spawn_key=(*seq.spawn_key, _TAG, stream, block), pool_size=seq.pool_size
+        seq.entropy, spawn_key=(*seq.spawn_key, _TAG, stream, block, part), pool_size=seq.pool_size
     )
     return np.random.Generator(np.random.PCG64(child))
 

@@ -69,3 +69,12 @@ def test_elliptical_and_structures_reproducible():
         b = sample_weights(1.7, (300, 500), structure=structure, seed=4)
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(sample_elliptical(1.2, 50, 3000, seed=2), sample_elliptical(1.2, 50, 3000, seed=2))
+
+
+def test_short_samples_are_prefixes_of_long_ones():
+    # A sample shorter than a block draws only what it uses, yet equals the long sample's head.
+    long_sas = sample_sas(1.5, 2 * BLOCK_SIZE + 5, seed=1)
+    long_normal = sample_weights(1.5, (1, 2 * BLOCK_SIZE + 5), structure="layer", seed=3).ravel()
+    for n in (1, 100, BLOCK_SIZE // 2, BLOCK_SIZE // 2 + 1, BLOCK_SIZE, BLOCK_SIZE + 7):
+        np.testing.assert_array_equal(sample_sas(1.5, n, seed=1), long_sas[:n])
+        np.testing.assert_array_equal(sample_weights(1.5, (1, n), structure="layer", seed=3).ravel(), long_normal[:n])
