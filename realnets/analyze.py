@@ -1,0 +1,354 @@
+"""Analysis of trained runs: tail indices, compressibility, pruning curves, trained vs synthetic (SPEC §6).
+
+:func:`analyze_run` reads one run directory written by :func:`realnets.train` and returns tidy
+tables (lists of flat dicts), also written as CSV to ``run_dir/analysis/`` (and ``tables.json``,
+which later calls reuse). :func:`analyze_runs` concatenates the tables of many runs.
+
+Tables
+------
+``model`` (one row)
+    The run's config (η, b, η/b, …), status, iterations, accuracies, the number of parameters, and
+    the mean over layers of α̂ (paper convention and univariate MMO) — the per-model figure of
+    Figures 1 and 7. ``test_acc`` is the accuracy of the *final* weights, the base of the relative
+    accuracies.
+``layers`` (one row per layer)
+    α̂ by :func:`simulator.tail_index` with ``method="paper"`` (rows are the vectors: a ``Linear``
+    weight out × in as is, the last layer transposed, a conv weight as (out·in) × (kh·kw); capped at 2)
+    and ``method="mmo"`` (all entries, univariate, not capped), both on the **averaged** weights
+    (``alpha_source = "averaged"``; runs that did not converge have none and use the final
+    weights, ``"final"``). Pruning ratios 1 − κ_2(w, 0.1) of the **final**, median-centred layer
+    (Figure 3): ``pr_magnitude`` (entries), ``pr_singular`` (fraction of singular values, Theorem 2's
+    count; conv as out × (in·kh·kw)), ``pr_nodes`` (columns; conv: kh×kw kernels). Then the
+    trained-vs-synthetic comparison (below).
+``pruning`` (one row per scheme and pruning ratio)
+    Test accuracy after pruning every layer of the final weights with median centring
+    (:func:`realnets.adapt.prune_model`) over the paper's grids :data:`RATIO_GRIDS`; ``remaining``
+    is the fraction of the model's parameters kept, counted over the whole model (singular value
+    pruning: r(m + n + 1) per layer with r the rank left); ``relative_acc`` = accuracy / unpruned accuracy.
+``synthetic`` (one row per layer, structure and seed)
+    The pruning ratio at ε = 0.1 of matrices of the layer's shape (conv: out × (in·kh·kw)) drawn by
+    :func:`simulator.sample_weights` at α = the layer's α̂ (paper convention), for each structure
+    ``iid`` / ``column`` / ``layer``.
+
+Verdict rule (the comparison the paper does not make per layer): a layer's ``closest`` structure
+is the one whose mean synthetic pruning ratio is nearest to the layer's ``pr_magnitude``;
+``ambiguous`` is true when the runner-up is nearer than tol = max(0.01, 2 × the pooled standard
+deviation of the synthetic seeds) — near α = 2 all three structures are Gaussian-like and cannot be
+told apart. ``verdict`` is ``"none"`` when the layer's ratio lies more than tol outside the range of
+the three means (e.g. below all of them: lighter-tailed than any SαS structure at that α̂, as a
+layer still close to PyTorch's uniform initialisation is), else ``"ambiguous"``, else ``closest``.
+``pr_gap`` = layer's ratio − mean iid ratio (positive: more compressible than iid SαS at its own α̂).
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from realnets.adapt import SCHEMES, as_matrix, layer_arrays, prune_arrays, with_arrays
+from realnets.data import Dataset, load_dataset
+from realnets.models import build_model, default_input_shape
+from realnets.train import TrainConfig, default_device
+from simulator import pruning_ratio, sample_weights, tail_index
+
+__all__ = [
+    "EPS",
+    "P",
+    "RATIO_GRIDS",
+    "STRUCTURES",
+    "TABLES",
+    "Run",
+    "load_run",
+    "find_runs",
+    "analyze_run",
+    "analyze_runs",
+    "write_tables",
+]
+
+EPS, P = 0.1, 2.0
+STRUCTURES = ("iid", "column", "layer")
+TABLES = ("model", "layers", "pruning", "synthetic")
+ANALYSIS_VERSION = 2
+
+
+def _grid(*parts: Iterable[float]) -> tuple[float, ...]:
+    return tuple(sorted({round(float(v), 6) for part in parts for v in part}))
+
+
+_MAGNITUDE = _grid((0, 0.1, 0.2, 0.3, 0.4), np.arange(0.5, 1.0 + 1e-9, 0.025))
+#: SPEC §6 grids of pruning ratios 1 − κ, per scheme (``global`` uses the magnitude grid).
+RATIO_GRIDS = {
+    "magnitude": _MAGNITUDE,
+    "global": _MAGNITUDE,
+    "singular": _grid((0, 0.25, 0.5, 0.6), np.arange(0.65, 0.9 + 1e-9, 0.05), np.arange(0.91, 1.0 + 1e-9, 0.01)),
+    "nodes": _grid(np.arange(0.0, 1.0 + 1e-9, 0.05)),
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    """A finished run loaded from its directory."""
+
+    path: Path
+    config: TrainConfig
+    status: dict
+    final: nn.Module
+    averaged: nn.Module | None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def _model(config: TrainConfig, state: dict, shape: tuple[int, ...], classes: int) -> nn.Module:
+    model = build_model(config.model, config.dataset, width=config.width, depth=config.depth,
+                        input_shape=shape, num_classes=classes)
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def load_run(run_dir: str | os.PathLike[str]) -> Run:
+    """Load a finished run (``config.json``, ``status.json``, the final and averaged weights) on the CPU."""
+    path = Path(run_dir)
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(f"{path}: not a run directory (no config.json)")
+    if not (path / "status.json").is_file():
+        raise FileNotFoundError(f"{path}: the run has not finished (no status.json)")
+    config = TrainConfig.from_dict(json.loads((path / "config.json").read_text()))
+    status = json.loads((path / "status.json").read_text())
+    final = torch.load(path / "final_weights.pt", map_location="cpu", weights_only=True)
+    shape = default_input_shape(config.dataset)
+    classes = list(final.values())[-1].shape[0]
+    avg_path = path / "averaged_weights.pt"
+    averaged = None
+    if avg_path.is_file():
+        averaged = _model(config, torch.load(avg_path, map_location="cpu", weights_only=True), shape, classes)
+    return Run(path, config, status, _model(config, final, shape, classes), averaged)
+
+
+def find_runs(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Run directories among ``paths``: each path is a run (has ``config.json``) or a folder of runs.
+
+    In a folder, only finished runs (with ``status.json``) are taken, so a sweep still in progress
+    can be analysed; a run named directly must have finished (:func:`load_run` says so otherwise).
+    """
+    runs: list[Path] = []
+    for p in map(Path, paths):
+        if (p / "config.json").is_file():
+            runs.append(p)
+        elif p.is_dir():
+            found = sorted(d for d in p.iterdir() if (d / "config.json").is_file() and (d / "status.json").is_file())
+            if not found:
+                raise FileNotFoundError(f"{p}: neither a run directory nor a folder of finished runs")
+            runs.extend(found)
+        else:
+            raise FileNotFoundError(f"{p}: no such run directory")
+    return runs
+
+
+# ----------------------------------------------------------------------------------- measures
+@torch.no_grad()
+def _accuracy(model: nn.Module, data: Dataset, chunk: int = 1000) -> float:
+    model.eval()
+    correct = 0
+    for start in range(0, len(data.x_test), chunk):
+        out = model(data.x_test[start:start + chunk])
+        correct += int((out.argmax(1) == data.y_test[start:start + chunk]).sum())
+    return correct / len(data.x_test)
+
+
+def _paper_rows(layers: list[np.ndarray]) -> list[np.ndarray]:
+    """Layers as the paper's estimator reads them: the last ``Linear`` weight transposed."""
+    return [w.T if i == len(layers) - 1 and w.ndim == 2 else w for i, w in enumerate(layers)]
+
+
+def _pruning_ratios(w: np.ndarray) -> dict[str, float]:
+    c = w - np.median(w)
+    return {
+        "pr_magnitude": pruning_ratio(c, EPS, p=P, scheme="magnitude"),
+        "pr_singular": pruning_ratio(as_matrix(c, "singular"), EPS, p=P, scheme="singular"),
+        "pr_nodes": pruning_ratio(as_matrix(c, "nodes"), EPS, p=P, scheme="nodes"),
+    }
+
+
+def _remaining(original: list[np.ndarray], pruned: list[np.ndarray], scheme: str, center: bool) -> float:
+    """Fraction of the model's parameters a pruned copy keeps (module docstring)."""
+    total = sum(w.size for w in original)
+    kept = 0
+    for w, q in zip(original, pruned):
+        c = float(np.median(w)) if center else 0.0
+        if scheme != "singular":
+            kept += int(np.count_nonzero((q != c) | (w == c)))
+        elif np.array_equal(w, q):
+            kept += w.size
+        else:
+            m = as_matrix(q - c, "singular")
+            r = int(np.linalg.matrix_rank(m)) if np.any(m) else 0
+            kept += r * (m.shape[0] + m.shape[1] + 1)
+    return kept / total
+
+
+def _synthetic(w: np.ndarray, alpha: float, seeds: int, seed: Sequence[int]) -> list[dict]:
+    shape = w.shape if w.ndim == 2 else (w.shape[0], int(np.prod(w.shape[1:])))
+    rows = []
+    for k, structure in enumerate(STRUCTURES):
+        for s in range(seeds):
+            x = sample_weights(min(alpha, 2.0), shape, structure=structure, seed=np.random.SeedSequence([*seed, k, s]))
+            rows.append({"structure": structure, "seed": s, "alpha": alpha,
+                         "pruning_ratio": pruning_ratio(x - np.median(x), EPS, p=P, scheme="magnitude")})
+    return rows
+
+
+def _verdict(pr: float, synth: list[dict]) -> dict:
+    means = {s: float(np.mean([r["pruning_ratio"] for r in synth if r["structure"] == s])) for s in STRUCTURES}
+    sds = [float(np.std([r["pruning_ratio"] for r in synth if r["structure"] == s], ddof=1))
+           if sum(r["structure"] == s for r in synth) > 1 else 0.0 for s in STRUCTURES]
+    order = sorted(STRUCTURES, key=lambda s: abs(pr - means[s]))
+    margin = abs(pr - means[order[1]]) - abs(pr - means[order[0]])
+    tol = max(0.01, 2.0 * math.sqrt(np.mean(np.square(sds))))
+    ambiguous = bool(margin < tol)
+    outside = pr < min(means.values()) - tol or pr > max(means.values()) + tol
+    verdict = "none" if outside else "ambiguous" if ambiguous else order[0]
+    return {**{f"synth_{s}": means[s] for s in STRUCTURES}, "closest": order[0], "margin": margin,
+            "ambiguous": ambiguous, "verdict": verdict, "pr_gap": pr - means["iid"]}
+
+
+# ------------------------------------------------------------------------------------- tables
+def _config_columns(run: Run) -> dict:
+    c = run.config
+    return {"run": run.name, "model": c.model, "dataset": c.dataset, "width": c.width, "depth": c.depth,
+            "lr": c.lr, "batch_size": c.batch_size, "eta_over_b": c.lr / c.batch_size, "seed": c.seed}
+
+
+def _layer_table(run: Run, synthetic_seeds: int) -> tuple[list[dict], list[dict]]:
+    final = layer_arrays(run.final)
+    source = "averaged" if run.averaged is not None else "final"
+    est = layer_arrays(run.averaged) if run.averaged is not None else final
+    layers, synth_rows = [], []
+    for i, (w, x) in enumerate(zip(final, _paper_rows(est))):
+        a_paper = tail_index(x, method="paper", seed=i).alpha
+        a_mmo = tail_index(x.ravel(), method="mmo").alpha
+        row = {"run": run.name, "layer": i, "shape": "x".join(map(str, w.shape)), "n_params": w.size,
+               "alpha_paper": a_paper, "alpha_mmo": a_mmo, "alpha_source": source, **_pruning_ratios(w)}
+        if synthetic_seeds > 0:
+            synth = _synthetic(w, a_paper, synthetic_seeds, (run.config.seed, i))
+            synth_rows += [{"run": run.name, "layer": i, **r} for r in synth]
+            row.update(_verdict(row["pr_magnitude"], synth))
+        layers.append(row)
+    return layers, synth_rows
+
+
+def _pruning_table(run: Run, data: Dataset, device: str, schemes: Sequence[str]) -> tuple[float, list[dict]]:
+    model = run.final.to(device)
+    base = _accuracy(model, data)
+    original = layer_arrays(model)
+    rows = []
+    for scheme in schemes:
+        for ratio in RATIO_GRIDS[scheme]:
+            pruned = prune_arrays(original, scheme, ratio, center="median")
+            acc = _accuracy(with_arrays(model, pruned), data)
+            rows.append({"run": run.name, "scheme": scheme, "ratio": ratio,
+                         "remaining": _remaining(original, pruned, scheme, True),
+                         "test_acc": acc, "relative_acc": acc / base if base > 0 else math.nan})
+    return base, rows
+
+
+def analyze_run(
+    run_dir: str | os.PathLike[str],
+    *,
+    schemes: Sequence[str] = SCHEMES,
+    synthetic_seeds: int = 3,
+    device: str | None = None,
+    data_dir: str | None = None,
+    write: bool = True,
+    overwrite: bool = False,
+) -> dict[str, list[dict]]:
+    """Analyse one finished run (module docstring); returns ``{table name: rows}``.
+
+    Parameters
+    ----------
+    run_dir : path
+        A directory written by :func:`realnets.train`.
+    schemes : sequence of {"magnitude", "global", "singular", "nodes"}
+        Pruning schemes of the ``pruning`` table.
+    synthetic_seeds : int
+        Synthetic matrices per layer and structure (0: no comparison).
+    device : str, optional
+        Where the pruned models are evaluated (default: cuda if available, else cpu).
+    data_dir : str, optional
+        Overrides the run's ``data_dir`` (MNIST / CIFAR10 files moved elsewhere).
+    write : bool
+        Write ``analysis/<table>.csv`` and ``analysis/tables.json`` into ``run_dir``.
+    overwrite : bool
+        Recompute even if ``analysis/tables.json`` of the same settings exists.
+    """
+    bad = [s for s in schemes if s not in SCHEMES]
+    if bad:
+        raise ValueError(f"schemes must be among {SCHEMES}, got {bad}")
+    if synthetic_seeds < 0:
+        raise ValueError(f"synthetic_seeds must be >= 0, got {synthetic_seeds}")
+    path = Path(run_dir)
+    settings = {"version": ANALYSIS_VERSION, "schemes": list(schemes), "synthetic_seeds": synthetic_seeds}
+    cached = path / "analysis" / "tables.json"
+    if not overwrite and cached.is_file():
+        stored = json.loads(cached.read_text())
+        if stored.get("settings") == settings:
+            return stored["tables"]
+    run = load_run(path)
+    tables = _analyze(run, schemes, synthetic_seeds, device or default_device(), data_dir)
+    if write:
+        write_tables(tables, path / "analysis")
+        (path / "analysis" / "tables.json").write_text(json.dumps({"settings": settings, "tables": tables}))
+    return tables
+
+
+def _analyze(run: Run, schemes: Sequence[str], synthetic_seeds: int, device: str, data_dir: str | None) -> dict:
+    status = run.status
+    row = {**_config_columns(run), "status": status["status"], "iterations": status["iterations"],
+           "converged_at": status["converged_at"], "train_acc": status["train_acc"],
+           "n_params": sum(w.numel() for w in run.final.parameters())}
+    finite = all(bool(torch.isfinite(w).all()) for w in run.final.parameters())
+    if not finite or status["status"] == "diverged":
+        row.update(test_acc=None, mean_alpha_paper=None, mean_alpha_mmo=None, alpha_source=None)
+        return {"model": [row], "layers": [], "pruning": [], "synthetic": []}
+    layers, synth = _layer_table(run, synthetic_seeds)
+    data = load_dataset(run.config.dataset, data_dir=data_dir or run.config.data_dir, device=device,
+                        teacher=run.config.teacher)
+    base, pruning = _pruning_table(run, data, device, schemes)
+    row.update(test_acc=base, alpha_source=layers[0]["alpha_source"],
+               mean_alpha_paper=float(np.mean([r["alpha_paper"] for r in layers])),
+               mean_alpha_mmo=float(np.mean([r["alpha_mmo"] for r in layers])))
+    return {"model": [row], "layers": layers, "pruning": pruning, "synthetic": synth}
+
+
+def analyze_runs(dirs: Iterable[str | os.PathLike[str]], **kw: object) -> dict[str, list[dict]]:
+    """:func:`analyze_run` on every run among ``dirs`` (runs or folders of runs); tables concatenated."""
+    out: dict[str, list[dict]] = {t: [] for t in TABLES}
+    for run_dir in find_runs(dirs):
+        for name, rows in analyze_run(run_dir, **kw).items():
+            out[name].extend(rows)
+    return out
+
+
+def write_tables(tables: dict[str, list[dict]], out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Write each table as ``<name>.csv`` (columns = union of keys in first-seen order)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, rows in tables.items():
+        columns = list(dict.fromkeys(k for r in rows for k in r))
+        path = out / f"{name}.csv"
+        with path.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        paths.append(path)
+    return paths

@@ -1,0 +1,134 @@
+"""The η/b grids of the real-network sweep (SPEC §6, paper Table 2).
+
+A grid is a tuple of :class:`RunSpec`, one frozen dataclass per training run; the sweep runner
+(:mod:`realnets.sweep_cli`) hashes each spec, so a spec holds everything that changes the run and
+nothing that does not (no device, no output path).
+
+* ``paper``: the paper's six settings {FCN4, FCN6, CNN} × {MNIST, CIFAR10} at full size, b ∈ {50, 100},
+  and for each b 9 values of η/b log-spaced over Table 2's range (endpoints included, 3 significant
+  digits), one seed: 6 × 2 × 9 = 108 runs, with the paper's protocol (stop at 100 % training accuracy
+  and NLL < 5·10⁻⁵, 10 × 1000 averaging iterations, cap 10⁶ iterations). The paper's own list of
+  learning rates lives in its scripts, which we do not have; this grid spans the same ranges with
+  about half as many runs (the paper trained 215). GPU work; needs ``--data-dir`` with MNIST/CIFAR10.
+* ``cpu``: small FCNs on MNIST-1D (4 hidden layers of width 256, 40 → 256⁴ → 10, 209,408 parameters)
+  that finish on two CPU cores in about 25 minutes: b ∈ {50, 100} × η/b ∈ {2.5e-4 … 1.6e-2} (7 values,
+  ×2 apart, a 64-fold span) × seeds {0, 1} = 28 runs. The protocol is relaxed so the runs end: stop at
+  100 % training accuracy and NLL < 10⁻³ (not 5·10⁻⁵, which SGD reaches only after ~10⁶ steps here),
+  average over the last 500 of 2 × 500 further iterations, cap 60,000 iterations, declare divergence
+  at chance accuracy after 20,000.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from realnets.data import TeacherSpec
+from realnets.train import TrainConfig
+
+__all__ = ["GRIDS", "RunSpec", "PAPER_RANGES", "CPU_ETA_OVER_B", "grid", "paper_grid", "cpu_grid"]
+
+#: Table 2: η/b ranges, (model, dataset) → (low, high).
+PAPER_RANGES = {
+    ("fcn4", "cifar10"): (5e-5, 2.7e-3),
+    ("fcn4", "mnist"): (5e-5, 1.14e-2),
+    ("fcn6", "cifar10"): (2.5e-5, 4e-3),
+    ("fcn6", "mnist"): (5e-5, 8.8e-3),
+    ("cnn", "cifar10"): (1e-5, 1.5e-3),
+    ("cnn", "mnist"): (1e-5, 6.35e-3),
+}
+PAPER_BATCH_SIZES = (50, 100)
+PAPER_POINTS = 9
+CPU_ETA_OVER_B = (2.5e-4, 5e-4, 1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2)
+CPU_BATCH_SIZES = (50, 100)
+CPU_SEEDS = (0, 1)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run of a sweep: the fields of :class:`~realnets.train.TrainConfig` that define it.
+
+    ``lr`` is η; ``eta_over_b`` is derived. ``data_dir`` is not part of a spec (it is where the data
+    lie, not what is computed): pass it to :meth:`train_config`.
+    """
+
+    model: str
+    dataset: str
+    lr: float
+    batch_size: int
+    seed: int = 0
+    width: int | None = None
+    depth: int | None = None
+    stop_nll: float = 5e-5
+    n_avg_blocks: int = 10
+    avg_block_iters: int = 1000
+    max_iters: int = 1_000_000
+    diverge_after: int = 50_000
+    eval_every: int = 200
+    checkpoint_every: int = 200
+
+    def __post_init__(self) -> None:
+        self.train_config()  # validate every field once, with TrainConfig's messages
+
+    @property
+    def eta_over_b(self) -> float:
+        """η/b, the ratio Figure 1 puts on its x-axis."""
+        return self.lr / self.batch_size
+
+    @property
+    def name(self) -> str:
+        """Run-directory name, unique within a grid, e.g. ``fcn4-mnist1d-w256-d4-b50-lr0.0125-s0``."""
+        parts = [self.model, self.dataset]
+        if self.width is not None:
+            parts.append(f"w{self.width}")
+        if self.depth is not None:
+            parts.append(f"d{self.depth}")
+        parts += [f"b{self.batch_size}", f"lr{self.lr:.4g}", f"s{self.seed}"]
+        return "-".join(parts)
+
+    def train_config(self, *, device: str | None = None, data_dir: str | None = None,
+                     teacher: TeacherSpec | None = None) -> TrainConfig:
+        """The :class:`TrainConfig` of this run on ``device`` (default: cuda if available, else cpu)."""
+        kw = asdict(self)
+        if device is not None:
+            kw["device"] = device
+        if teacher is not None:
+            kw["teacher"] = teacher
+        return TrainConfig(data_dir=data_dir, **kw)
+
+
+def _log_grid(low: float, high: float, n: int) -> list[float]:
+    """n values log-spaced from low to high inclusive, rounded to 3 significant digits."""
+    return [float(f"{v:.3g}") for v in np.geomspace(low, high, n)]
+
+
+def paper_grid(points: int = PAPER_POINTS) -> tuple[RunSpec, ...]:
+    """Table 2's settings at full size: 6 settings × b ∈ {50, 100} × ``points`` η/b values."""
+    if points < 2:
+        raise ValueError(f"points must be >= 2, got {points}")
+    specs = []
+    for (model, dataset), (low, high) in PAPER_RANGES.items():
+        for b in PAPER_BATCH_SIZES:
+            for ratio in _log_grid(low, high, points):
+                specs.append(RunSpec(model, dataset, lr=float(f"{ratio * b:.4g}"), batch_size=b))
+    return tuple(specs)
+
+
+def cpu_grid() -> tuple[RunSpec, ...]:
+    """Small FCNs on MNIST-1D, about 25 minutes on two CPU cores (module docstring)."""
+    return tuple(
+        RunSpec("fcn4", "mnist1d", lr=float(f"{ratio * b:.4g}"), batch_size=b, seed=seed, width=256, depth=4,
+                stop_nll=1e-3, n_avg_blocks=2, avg_block_iters=500, max_iters=60_000, diverge_after=20_000,
+                checkpoint_every=1000)
+        for seed in CPU_SEEDS for b in CPU_BATCH_SIZES for ratio in CPU_ETA_OVER_B
+    )
+
+
+GRIDS = {"paper": paper_grid, "cpu": cpu_grid}
+
+
+def grid(name: str) -> tuple[RunSpec, ...]:
+    """The grid called ``name`` (``"paper"`` or ``"cpu"``)."""
+    if name not in GRIDS:
+        raise ValueError(f"grid must be one of {tuple(GRIDS)}, got {name!r}")
+    return GRIDS[name]()

@@ -1,0 +1,123 @@
+"""realnets.analyze on a tiny trained run: table columns, value ranges, identities, caching, figures."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+from realnets import TeacherSpec, TrainConfig, train
+from realnets.analyze import RATIO_GRIDS, STRUCTURES, analyze_run, analyze_runs, find_runs, load_run
+from realnets.plots import plot_all
+from simulator import tail_index
+
+TEACHER = TeacherSpec(n_train=128, n_test=256, width=32, depth=2)
+
+
+def _config(**kw) -> TrainConfig:
+    base = dict(model="fcn4", dataset="teacher", lr=0.2, batch_size=16, width=64, depth=2, teacher=TEACHER,
+                eval_every=20, checkpoint_every=20, stop_nll=0.05, n_avg_blocks=2, avg_block_iters=20,
+                max_iters=2000, device="cpu")
+    return TrainConfig(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    train(_config(), root / "converged", progress=False)
+    train(_config(lr=0.05, max_iters=40), root / "capped", progress=False)
+    return root
+
+
+@pytest.fixture(scope="module")
+def tables(runs):
+    return analyze_run(runs / "converged", synthetic_seeds=2, device="cpu")
+
+
+def test_model_row(tables):
+    (row,) = tables["model"]
+    assert row["status"] == "converged" and row["alpha_source"] == "averaged"
+    assert math.isclose(row["eta_over_b"], 0.2 / 16)
+    assert 0.0 < row["test_acc"] <= 1.0
+    assert math.isclose(row["mean_alpha_paper"], np.mean([r["alpha_paper"] for r in tables["layers"]]))
+
+
+def test_layer_rows(tables, runs):
+    layers = tables["layers"]
+    assert [r["shape"] for r in layers] == ["64x784", "64x64", "10x64"]
+    run = load_run(runs / "converged")
+    last = [p.detach().double().numpy() for p in run.averaged.parameters()][-1]
+    assert layers[-1]["alpha_paper"] == tail_index(last.T, method="paper", seed=2).alpha  # last layer transposed
+    for r in layers:
+        assert 0.0 < r["alpha_paper"] <= 2.0 and r["alpha_mmo"] > 0.0
+        for key in ("pr_magnitude", "pr_singular", "pr_nodes", "synth_iid", "synth_column", "synth_layer"):
+            assert 0.0 <= r[key] <= 1.0
+        assert r["closest"] in STRUCTURES and isinstance(r["ambiguous"], bool)
+        assert r["verdict"] in (*STRUCTURES, "ambiguous", "none")
+        assert (r["verdict"] == r["closest"]) == (r["verdict"] in STRUCTURES)
+        assert math.isclose(r["pr_gap"], r["pr_magnitude"] - r["synth_iid"])
+
+
+def test_pruning_rows(tables):
+    rows = tables["pruning"]
+    for scheme, grid in RATIO_GRIDS.items():
+        mine = [r for r in rows if r["scheme"] == scheme]
+        assert [r["ratio"] for r in mine] == list(grid)
+        assert mine[0]["ratio"] == 0.0 and mine[0]["relative_acc"] == 1.0 and mine[0]["remaining"] == 1.0
+        assert mine[-1]["ratio"] == 1.0 and mine[-1]["remaining"] == 0.0
+        remaining = [r["remaining"] for r in mine]
+        assert all(0.0 <= x <= 1.0 for x in remaining)
+        assert all(a >= b for a, b in zip(remaining, remaining[1:]))  # more pruning keeps less
+    for r in rows:
+        if r["scheme"] != "singular":  # parameter counting makes singular pruning keep less than nominal
+            assert abs(r["remaining"] - (1.0 - r["ratio"])) < 0.02
+
+
+def test_grids_match_spec():
+    assert RATIO_GRIDS["magnitude"][:6] == (0.0, 0.1, 0.2, 0.3, 0.4, 0.5) and len(RATIO_GRIDS["magnitude"]) == 26
+    assert len(RATIO_GRIDS["singular"]) == 4 + 6 + 10 and RATIO_GRIDS["singular"][-2:] == (0.99, 1.0)
+    assert len(RATIO_GRIDS["nodes"]) == 21
+
+
+def test_synthetic_rows(tables):
+    synth = tables["synthetic"]
+    assert len(synth) == len(tables["layers"]) * len(STRUCTURES) * 2
+    assert all(0.0 <= r["pruning_ratio"] <= 1.0 for r in synth)
+
+
+def test_written_and_cached(tables, runs):
+    folder = runs / "converged" / "analysis"
+    for name in tables:
+        header = (folder / f"{name}.csv").read_text().splitlines()[0].split(",")
+        assert header == list(tables[name][0])
+    again = analyze_run(runs / "converged", synthetic_seeds=2, device="cpu")
+    assert again == json.loads(json.dumps(tables))
+
+
+def test_capped_run_uses_final_weights_and_combines(runs, tables):
+    combined = analyze_runs([runs], synthetic_seeds=2, device="cpu", schemes=("magnitude",), write=False)
+    assert sorted(r["run"] for r in combined["model"]) == ["capped", "converged"]
+    capped = [r for r in combined["layers"] if r["run"] == "capped"]
+    assert capped and all(r["alpha_source"] == "final" for r in capped)
+    assert {r["scheme"] for r in combined["pruning"]} == {"magnitude"}
+
+
+def test_find_runs_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such run directory"):
+        find_runs([tmp_path / "missing"])
+    with pytest.raises(FileNotFoundError, match="neither a run directory"):
+        find_runs([tmp_path])
+
+
+def test_bad_arguments(runs):
+    with pytest.raises(ValueError, match="schemes"):
+        analyze_run(runs / "converged", schemes=("random",))
+    with pytest.raises(ValueError, match="synthetic_seeds"):
+        analyze_run(runs / "converged", synthetic_seeds=-1)
+
+
+def test_plot_all_writes_every_figure(tables, runs, tmp_path):
+    paths = plot_all(tables, tmp_path, runs=[runs / "converged"])
+    names = sorted(p.name for p in paths)
+    assert names == sorted(f"realnets_{n}.png" for n in
+                           ("fig1", "fig2", "fig3", "fig4", "fig5", "figS2", "figS3", "fig7", "vs_synthetic"))
+    assert all(p.stat().st_size > 5000 for p in paths)

@@ -1,0 +1,54 @@
+"""`heavytails train | analyze | sweep realnets`: exit codes, one-line errors, a tiny end-to-end run."""
+import pytest
+
+from heavytails.cli import build_parser, main
+from realnets.sweep_cli import realnets_study
+
+
+def test_bad_model_name_exits_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--model", "resnet", "--dataset", "mnist1d", "--lr", "0.1", "--batch-size", "50",
+              "--out", str(tmp_path / "run")])
+    assert exc.value.code == 2
+    assert "invalid choice: 'resnet'" in capsys.readouterr().err
+
+
+def test_missing_run_dir_exits_2_with_one_line(tmp_path, capsys):
+    assert main(["analyze", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no such run directory" in err[0]
+
+
+def test_bad_learning_rate_is_one_line(tmp_path, capsys):
+    assert main(["train", "--model", "fcn4", "--dataset", "mnist1d", "--lr", "-1", "--batch-size", "50",
+                 "--out", str(tmp_path / "run")]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_sweep_realnets_is_registered(tmp_path):
+    args = build_parser().parse_args(["sweep", "realnets", "--grid", "cpu", "--out", str(tmp_path), "--jobs", "2"])
+    assert (args.grid, args.jobs, args.scheduler) == ("cpu", 2, None)
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["sweep", "realnets", "--grid", "huge", "--out", str(tmp_path)])
+    assert exc.value.code == 2
+
+
+def test_realnets_study(tmp_path):
+    study = realnets_study("cpu", tmp_path)
+    assert study.name == "realnets_cpu" and len(study.grid) == 28 and study.resources is None
+    assert study.grid[0].runs_dir == str(tmp_path.resolve())
+    assert realnets_study("paper", tmp_path).resources == {"GPU": 1}
+
+
+def test_train_then_analyze_with_figures(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--model", "fcn4", "--dataset", "mnist1d", "--width", "16", "--depth", "2", "--lr", "0.1",
+                 "--batch-size", "50", "--max-iters", "60", "--device", "cpu", "--quiet", "--out", str(run)]) == 0
+    assert "capped after 60 iterations" in capsys.readouterr().out
+    figs = tmp_path / "figs"
+    assert main(["analyze", str(tmp_path), "--figures", str(figs), "--synthetic-seeds", "1",
+                 "--device", "cpu", "--tables", str(tmp_path / "tables")]) == 0
+    out = capsys.readouterr().out
+    assert "run: capped" in out and "mean α̂" in out
+    assert (figs / "realnets_fig1.png").is_file() and (figs / "realnets_vs_synthetic.png").is_file()
+    assert (tmp_path / "tables" / "pruning.csv").is_file()
