@@ -1,0 +1,201 @@
+r"""Figure S1: tail index α against the pruning ratio 1 − κ₂(W, ε) of synthetic 500×500 matrices.
+
+Section S1.6.2: α_i ~ U(1.75, 2), i = 1 … 250; for each α_i one matrix of each structure
+(``iid``: independent SαS(1) entries, the HML condition; ``column``: independent elliptical SαS
+columns; ``layer``: the whole matrix one elliptical SαS vector), and the pruning ratio at relative
+error ε = 0.1, p = 2 (SPEC §2, :func:`simulator.pruning_ratio`). Expected: ``iid`` prunes clearly
+more as α falls, ``column`` less so, ``layer`` not at all (a ``layer`` matrix is √A·G with a single
+scalar A, and the pruning ratio is scale free, so its law does not depend on α).
+
+Beyond the paper the same is emitted for node pruning (``scheme="nodes"``: columns ranked by ℓp
+norm, the ratio counts columns) and singular-value pruning (``scheme="singular"``: the ratio counts
+singular values, Theorem 2's count).
+
+Each (α, structure) is one cell of a :class:`simulator.sweep.Study`, so an interrupted run resumes.
+The α_i are drawn from the figure seed on their own stream; cell i draws its matrix from
+``cell_seed(seed, i)``.
+"""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from figures._common import Table, engine_fingerprint, group_by, new_figure, spearman
+from simulator.compressibility import SCHEMES, pruning_ratio
+from simulator.elliptical import STRUCTURES, sample_weights
+from simulator.sweep import Study, run_study
+
+__all__ = ["FigureS1Config", "S1Cell", "compute", "config_for_scale", "draw_alphas", "plot", "s1_cell", "summary"]
+
+NAME = "figure_s1"
+_ALPHA_STREAM = 0x53310001  # keeps the α draws apart from the cells' streams
+
+
+@dataclass(frozen=True)
+class FigureS1Config:
+    """Parameters of Figure S1 (defaults: the paper's).
+
+    Attributes
+    ----------
+    n_alpha : int
+        Number of tail indices α_i ~ U(alpha_low, alpha_high).
+    alpha_low, alpha_high : float
+        Range of α, inside (0, 2].
+    size : int
+        Matrices are size × size.
+    eps, p : float
+        Relative ℓp error level ε and exponent p of the pruning ratio.
+    structures, schemes : tuple of str
+        Weight structures and pruning schemes to evaluate.
+    seed : int
+        Figure seed (α draws and every cell's stream).
+    """
+
+    n_alpha: int = 250
+    alpha_low: float = 1.75
+    alpha_high: float = 2.0
+    size: int = 500
+    eps: float = 0.1
+    p: float = 2.0
+    structures: tuple[str, ...] = STRUCTURES
+    schemes: tuple[str, ...] = ("magnitude", "nodes", "singular")
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.n_alpha, bool) or not isinstance(self.n_alpha, int) or self.n_alpha < 2:
+            raise ValueError(f"n_alpha must be an int >= 2, got {self.n_alpha!r}")
+        if not 0.0 < self.alpha_low < self.alpha_high <= 2.0:
+            raise ValueError(f"need 0 < alpha_low < alpha_high <= 2, got {self.alpha_low!r}, {self.alpha_high!r}")
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 2:
+            raise ValueError(f"size must be an int >= 2, got {self.size!r}")
+        if not 0.0 < self.eps < 1.0:
+            raise ValueError(f"eps must be in (0, 1), got {self.eps!r}")
+        if not self.p > 0.0:
+            raise ValueError(f"p must be > 0, got {self.p!r}")
+        for name, values, allowed in (("structures", self.structures, STRUCTURES), ("schemes", self.schemes, SCHEMES)):
+            if not values or any(v not in allowed for v in values):
+                raise ValueError(f"{name} must be a non-empty subset of {allowed}, got {values!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
+
+
+def config_for_scale(scale: str, seed: int = 0) -> FigureS1Config:
+    """The config of ``--scale`` ``"paper"`` or ``"cpu"`` (identical: the paper's sizes take seconds)."""
+    if scale not in ("cpu", "paper"):
+        raise ValueError(f"scale must be 'cpu' or 'paper', got {scale!r}")
+    return FigureS1Config(seed=seed)
+
+
+@dataclass(frozen=True)
+class S1Cell:
+    """One cell: a matrix of one structure at one α, evaluated under every scheme."""
+
+    alpha_index: int
+    alpha: float
+    structure: str
+    size: int
+    eps: float
+    p: float
+    schemes: str  # comma-separated (cell configs hold scalars only)
+
+
+def s1_cell(cell: S1Cell, seed: np.random.SeedSequence) -> list[dict[str, object]]:
+    """Sample the cell's matrix and return one row per scheme: ``{"scheme", "pruning_ratio"}``."""
+    w = sample_weights(cell.alpha, (cell.size, cell.size), structure=cell.structure, seed=seed)
+    return [
+        {"scheme": s, "pruning_ratio": pruning_ratio(w, cell.eps, p=cell.p, scheme=s)}
+        for s in cell.schemes.split(",")
+    ]
+
+
+def draw_alphas(config: FigureS1Config) -> np.ndarray:
+    """The α_i ~ U(alpha_low, alpha_high), drawn from the figure seed on their own stream."""
+    rng = np.random.default_rng(np.random.SeedSequence([_ALPHA_STREAM, config.seed]))
+    return rng.uniform(config.alpha_low, config.alpha_high, config.n_alpha)
+
+
+def _grid(config: FigureS1Config) -> list[S1Cell]:
+    schemes = ",".join(config.schemes)
+    return [
+        S1Cell(i, float(a), s, config.size, config.eps, config.p, schemes)
+        for i, a in enumerate(draw_alphas(config))
+        for s in config.structures
+    ]
+
+
+def compute(
+    config: FigureS1Config = FigureS1Config(),
+    *,
+    cache_dir: str | None = None,
+    jobs: int | None = 1,
+    scheduler: str | None = None,
+    progress: bool = False,
+) -> Table:
+    """Pruning ratios of every (α_i, structure, scheme).
+
+    Parameters
+    ----------
+    config : FigureS1Config
+    cache_dir : path, optional
+        Folder of the resumable cell cache (``cache_dir/figure_s1/``); a temporary one if None.
+    jobs, scheduler, progress
+        As in :func:`simulator.sweep.run_study` (``jobs=1``: in this process).
+
+    Returns
+    -------
+    Table
+        Rows ``alpha_index, alpha, structure, scheme, pruning_ratio, eps, p, size``, ordered by
+        α index, structure, scheme.
+    """
+    study = Study(NAME, s1_cell, _grid(config), seed=config.seed, version=f"1+{engine_fingerprint()}")
+    with tempfile.TemporaryDirectory(prefix="figure_s1_") as tmp:
+        result = run_study(study, cache_dir or tmp, jobs=jobs, scheduler=scheduler, progress=progress)
+    if result.failed:
+        raise RuntimeError(f"{len(result.failed)} Figure S1 cells failed, first: {result.failed[0]['error']}")
+    keys = ("alpha_index", "alpha", "structure", "scheme", "pruning_ratio", "eps", "p", "size")
+    return [{k: r[k] for k in keys} for r in result.rows]
+
+
+def summary(table: Table) -> Table:
+    """Per (scheme, structure): Spearman ρ of α vs pruning ratio, least-squares slope, n."""
+    out = []
+    for (scheme, structure), rows in group_by(table, "scheme", "structure").items():
+        a = np.array([r["alpha"] for r in rows])
+        y = np.array([r["pruning_ratio"] for r in rows])
+        slope = float(np.polyfit(a, y, 1)[0]) if np.ptp(a) > 0 else 0.0
+        out.append({"scheme": scheme, "structure": structure, "spearman": spearman(a, y), "slope": slope, "n": len(rows)})
+    return out
+
+
+def plot(table: Table) -> Figure:
+    """One row of panels per scheme, one column per structure: α vs pruning ratio, trend, Spearman ρ."""
+    by = group_by(table, "scheme", "structure")
+    schemes = list(dict.fromkeys(r["scheme"] for r in table))
+    structures = list(dict.fromkeys(r["structure"] for r in table))
+    stats = {(s["scheme"], s["structure"]): s for s in summary(table)}
+    fig, axes = new_figure(len(schemes), len(structures), width=3.6, height=2.9, sharex=True, sharey="row")
+    colors = {"iid": "tab:blue", "column": "tab:orange", "layer": "tab:green"}
+    for i, scheme in enumerate(schemes):
+        for j, structure in enumerate(structures):
+            ax = axes[i, j]
+            rows = by.get((scheme, structure), [])
+            a = np.array([r["alpha"] for r in rows])
+            y = np.array([r["pruning_ratio"] for r in rows])
+            ax.scatter(a, y, s=7, alpha=0.6, color=colors.get(structure, "tab:gray"), linewidths=0)
+            st = stats.get((scheme, structure))
+            if st is not None and a.size >= 2:
+                xs = np.array([a.min(), a.max()])
+                ax.plot(xs, np.polyval(np.polyfit(a, y, 1), xs), color="black", lw=1.2)
+                ax.text(0.03, 0.04, f"Spearman ρ = {st['spearman']:.2f}", transform=ax.transAxes, fontsize=8)
+            ax.set_title(f"{structure} ({scheme})", fontsize=9)
+            if i == len(schemes) - 1:
+                ax.set_xlabel("tail index α")
+            if j == 0:
+                eps = rows[0]["eps"] if rows else table[0]["eps"]
+                ax.set_ylabel(f"pruning ratio 1 − κ (ε = {eps:g})")
+    fig.suptitle("Figure S1: tail index vs pruning ratio of synthetic weight matrices", fontsize=10)
+    return fig
+
