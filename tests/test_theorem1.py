@@ -1,0 +1,92 @@
+"""Theorem 1 check: in-hypothesis cases hold, negative controls (α = 2, p < α, layer) fail.
+
+Seeds are fixed (seed=0 unless stated); the sizes are small so that each check runs in about a
+second. The verdict rule is the one of theory._mc; nothing here is tuned per case.
+"""
+import numpy as np
+import pytest
+
+from simulator import magnitude_error, sample_sas
+from theory import _mc, theorem1
+from theory.theorem1 import Theorem1Cell, check_theorem1, theorem1_cell, theory_slope
+
+SIZES = (10**3, 10**4, 10**5)
+COLUMNS = {"series", "size_name", "size", "d", "n_trials", "threshold", "median", "q10", "q90", "mean",
+           "p_within", "p_lo", "p_hi", "check", "verdict"}
+
+
+def test_in_hypothesis_holds_with_table():
+    res = check_theorem1(1.2, p=2.0, sizes=SIZES, trials=20, seed=0)
+    assert res.verdict == "holds"
+    assert len(res.table) == len(SIZES) and set(res.table[0]) == COLUMNS
+    assert [r["size"] for r in res.table] == list(SIZES)
+    assert res.theory_slope == pytest.approx(0.5 - 1 / 1.2)
+    assert res.slope_ci[0] <= res.slope <= res.slope_ci[1] < 0
+    assert all(r["q10"] <= r["median"] <= r["q90"] and r["p_lo"] <= r["p_within"] <= r["p_hi"] for r in res.table)
+    assert res.to_rows() == [dict(r) for r in res.table]
+
+
+@pytest.mark.parametrize("alpha, p", [(2.0, 2.0), (1.5, 1.0)], ids=["gaussian", "p-below-alpha"])
+def test_negative_controls_fail(alpha, p):
+    res = check_theorem1(alpha, p=p, sizes=SIZES, trials=20, seed=0)
+    assert res.verdict == "fails"
+    assert res.theory_slope is None
+    assert res.table[-1]["p_within"] == 0.0
+
+
+def test_layer_structure_fails():
+    res = check_theorem1(1.2, p=2.0, sizes=(32**2, 64**2, 128**2), trials=20, structure="layer", seed=0)
+    assert res.verdict == "fails"
+    assert not res.series[0].in_hypothesis
+
+
+def test_layerwise_one_series_per_layer():
+    res = check_theorem1((1.1, 1.3), p=2.0, sizes=SIZES, trials=20, scope="layer", seed=0)
+    assert res.verdict == "holds"
+    assert [s.label for s in res.series] == ["layer 1 (alpha=1.1)", "layer 2 (alpha=1.3)"]
+    assert [s.theory_slope for s in res.series] == pytest.approx([0.5 - 1 / 1.1, 0.5 - 1 / 1.3])
+
+
+def test_layerwise_outside_hypothesis_when_p_below_max_alpha():
+    res = check_theorem1((1.2, 1.8), p=1.5, sizes=(10**3, 10**4), trials=5, scope="layer", seed=0)
+    assert all(not s.in_hypothesis for s in res.series)
+
+
+def test_cells_keyed_by_size_not_order():
+    a = check_theorem1(1.5, sizes=(10**3, 2000), trials=4, seed=3)
+    b = check_theorem1(1.5, sizes=(5000, 10**3), trials=4, seed=3)
+    assert a.table[0]["median"] == b.table[0]["median"] and a.table[0]["size"] == 1000
+    # a cell is a pure function of (config, SeedSequence): recomputing one reproduces it
+    seq = _mc.cell_seed(_mc.root_seed(3), 0, 1000, 2)
+    x = sample_sas(1.5, 1000, seed=seq)
+    assert theorem1_cell(Theorem1Cell((1.5,), (1000,), 0.1, 2.0), seq) == magnitude_error(x, 0.1, p=2.0)
+
+
+def test_streamed_path_equals_in_memory(monkeypatch):
+    cfg = Theorem1Cell((1.5,), (300_000,), 0.1, 2.0)
+    seq = np.random.SeedSequence(11)
+    in_memory = theorem1_cell(cfg, seq)
+    monkeypatch.setattr(theorem1, "STREAM_MIN", 1000)
+    assert theorem1_cell(cfg, seq) == in_memory
+
+
+def test_theory_slope():
+    assert theory_slope(1.5, 2.0) == pytest.approx(0.5 - 1 / 1.5)
+    assert theory_slope(1.5, 1.5) is None and theory_slope(2.0, 2.0) is None and theory_slope(1.5, 1.0) is None
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(sizes=(1000,)), "sizes"),
+    (dict(sizes=(1000, 1000)), "distinct"),
+    (dict(trials=1), "trials"),
+    (dict(kappa=0.0), "kappa"),
+    (dict(scope="both"), "scope"),
+    (dict(structure="column", sizes=(1000, 4000)), "square"),
+    (dict(alpha=2.5), "alpha"),
+    (dict(alpha=()), "alpha"),
+])
+def test_invalid_arguments(kwargs, match):
+    kw = dict(alpha=1.5, sizes=(100, 1000), trials=2)
+    kw.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        check_theorem1(**kw)
