@@ -8,15 +8,15 @@ from simulator._validate import finite_array
 __all__ = ["as_layers", "rebuild"]
 
 
-def as_layers(w: object, name: str = "w") -> tuple[list[np.ndarray], bool]:
+def as_layers(w: object, name: str = "w", *, finite: bool = True) -> tuple[list[np.ndarray], bool]:
     """Return (validated layers, whether ``w`` was a list/tuple of NumPy arrays).
 
     A list or tuple whose items are all ``numpy.ndarray`` is a sequence of layers; anything else
-    (an array, nested lists of numbers) is one array.
+    (an array, nested lists of numbers) is one array. ``finite=False``: see ``finite_array``.
     """
     if isinstance(w, list | tuple) and len(w) > 0 and all(isinstance(x, np.ndarray) for x in w):
-        return [finite_array(x, f"{name}[{i}]") for i, x in enumerate(w)], True
-    return [finite_array(w, name)], False
+        return [finite_array(x, f"{name}[{i}]", finite=finite) for i, x in enumerate(w)], True
+    return [finite_array(w, name, finite=finite)], False
 
 
 def rebuild(layers: list[np.ndarray], was_sequence: bool, like: object) -> object:

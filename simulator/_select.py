@@ -18,11 +18,12 @@ import numpy as np
 
 from simulator._jit import jit
 
-__all__ = ["CHUNK", "N_BINS", "Histogram", "histogram", "gather", "keys_of", "max_prunable", "smallest_sum"]
+__all__ = ["CHUNK", "N_BINS", "Histogram", "finite_abs_max", "gather", "histogram", "keys_of", "max_prunable", "smallest_sum"]
 
 CHUNK = 1 << 20
 N_BINS = 1 << 16
 _SHIFT = np.uint64(47)
+_RUN = 16  # entries counted before a run is copied (gather)
 
 
 @jit(inline="always")
@@ -43,16 +44,40 @@ def _histogram(x: np.ndarray, scale: float, square: bool, counts: np.ndarray, su
 
 
 def _gather(x: np.ndarray, scale: float, square: bool, lo: int, hi: int, offsets: np.ndarray, out: np.ndarray) -> None:
-    """Copy the y of chunk c whose bin is in [lo, hi] to out[offsets[c]:…], in index order."""
+    """Copy the y of chunk c whose bin is in [lo, hi] to out[offsets[c]:…], in index order.
+
+    Bin [lo, hi] is the value range [y_lo, y_hi) (bits order non-negative floats), so each run of
+    _RUN entries is first counted with a vectorised compare and copied only if it has a hit.
+    """
     n = x.shape[0]
+    y_lo = np.uint64(lo << _SHIFT).view(np.float64)
+    y_hi = np.uint64((hi + 1) << _SHIFT).view(np.float64)
     for c in numba.prange(offsets.shape[0]):
         j = offsets[c]
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            y = _value(x[i], scale, square)
-            k = np.float64(y).view(np.uint64) >> _SHIFT
-            if lo <= k and k <= hi:
-                out[j] = y
-                j += 1
+        end = min(n, (c + 1) * CHUNK)
+        for r0 in range(c * CHUNK, end, _RUN):
+            r1 = min(end, r0 + _RUN)
+            hits = 0
+            for i in range(r0, r1):
+                y = _value(x[i], scale, square)
+                hits += (y >= y_lo) & (y < y_hi)
+            if hits:
+                for i in range(r0, r1):
+                    y = _value(x[i], scale, square)
+                    if y >= y_lo and y < y_hi:
+                        out[j] = y
+                        j += 1
+
+
+def _abs_max(x: np.ndarray) -> tuple[float, float]:
+    """(max |x_i|, Σ 0·x_i): the second is NaN exactly when some x_i is NaN or ±inf."""
+    m = 0.0
+    z = 0.0
+    for i in numba.prange(x.shape[0]):
+        v = abs(x[i])
+        m = max(m, v)
+        z += 0.0 * v
+    return m, z
 
 
 # Each kernel twice: parallel over rows for long inputs, serial for one row, so that short inputs
@@ -61,6 +86,16 @@ histogram = jit(parallel=True)(_histogram)
 gather = jit(parallel=True)(_gather)
 _histogram_serial = jit(_histogram)
 _gather_serial = jit(_gather)
+_abs_max_parallel = jit(parallel=True)(_abs_max)
+_abs_max_serial = jit(_abs_max)
+
+
+def finite_abs_max(x: np.ndarray) -> float:
+    """max |x_i| of a 1-D float64 array in one pass; raises ValueError if some entry is not finite."""
+    m, z = (_abs_max_parallel if x.shape[0] > CHUNK else _abs_max_serial)(x)
+    if z != 0.0:
+        raise ValueError("w contains NaN or inf")
+    return float(m)
 
 
 def keys_of(y: np.ndarray) -> np.ndarray:

@@ -84,8 +84,13 @@ def check_dtype(dtype: object, name: str = "dtype") -> np.dtype:
     return dt
 
 
-def finite_array(x: object, name: str, *, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
-    """``x`` as a non-empty float array with only finite entries (float32 kept, else float64)."""
+def finite_array(
+    x: object, name: str, *, ndim: int | tuple[int, ...] | None = None, finite: bool = True
+) -> np.ndarray:
+    """``x`` as a non-empty float array with only finite entries (float32 kept, else float64).
+
+    ``finite=False`` leaves the finiteness check to the caller (one fused pass elsewhere).
+    """
     try:
         arr = np.asarray(x)
     except (TypeError, ValueError) as exc:
@@ -100,7 +105,7 @@ def finite_array(x: object, name: str, *, ndim: int | tuple[int, ...] | None = N
             raise ValueError(f"{name} must have {' or '.join(map(str, allowed))} dimension(s), got shape {arr.shape}")
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty")
-    if not np.isfinite(arr).all():
+    if finite and not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or inf")
     return arr
 

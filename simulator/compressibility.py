@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from simulator._layers import as_layers
-from simulator._select import max_prunable
+from simulator._select import finite_abs_max, max_prunable
 from simulator._validate import check_choice, check_eps, check_p, finite_array
 from simulator.pruning import _node_norms
 
@@ -32,14 +32,14 @@ def scheme_values(w: object, scheme: str, p: float) -> tuple[np.ndarray, float]:
     """
     check_choice(scheme, "scheme", SCHEMES)
     if scheme == "magnitude":
-        layers, _ = as_layers(w)
+        layers, _ = as_layers(w, finite=False)  # finiteness is checked in the max pass below
         flat = [x.ravel() for x in layers]
         v = flat[0] if len(flat) == 1 else np.concatenate(flat)
-        v = v.astype(np.float64, copy=False)
+        v = np.ascontiguousarray(v, dtype=np.float64)
     else:
         A = finite_array(w, "w", ndim=2)
         v = np.linalg.svd(A, compute_uv=False) if scheme == "singular" else _node_norms(A, p, 0)
-    top = max(float(v.max()), -float(v.min()))
+    top = finite_abs_max(v)
     # A power of two: scaling is then exact, so results equal those of unscaled (streamed) sums.
     return v, (2.0 ** -math.frexp(top)[1] if top > 0.0 else 0.0)
 
