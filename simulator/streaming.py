@@ -33,7 +33,11 @@ __all__ = ["STREAM_CHUNK", "magnitude_error", "streamed_magnitude_error", "strea
 STREAM_CHUNK = 1 << 22
 """Values generated per chunk (a multiple of the selection's histogram rows: sums are identical
 to an in-memory pass)."""
-_WINDOW = 3  # bins kept on each side of the pilot's boundary estimate (a bin spans 2^(1/32))
+# Bins kept on each side of the pilot's boundary estimate (a bin spans a factor 2^(1/32) in y).
+# A count boundary (a quantile) is estimated to ~10⁻⁴ from 4M values: one bin each side is ample.
+# A budget boundary depends on Σ y, which heavy tails make erratic in a pilot: keep three.
+_WINDOW = 1
+_BUDGET_WINDOW = 3
 
 
 def _y(x: np.ndarray, p: float) -> tuple[np.ndarray, bool]:
@@ -55,6 +59,7 @@ def _two_level(
     seq: np.random.SeedSequence,
     p: float,
     boundary: Callable[[_select.Histogram], tuple[int, int, float]],
+    window: int,
 ) -> tuple[_select.Histogram, int, int, float, np.ndarray]:
     """Pass 1 (+ pass 2 if needed): histogram, boundary (key, below, acc) and its bin's values."""
     hist = _select.Histogram()
@@ -64,7 +69,7 @@ def _two_level(
         counts, sums = hist.add(y, 1.0, square)
         if i == 0:
             guess = boundary(_pilot(counts, sums, d / y.shape[0]))[0]
-            lo, hi = (guess - _WINDOW, guess + _WINDOW) if guess >= 0 else (-1, -1)
+            lo, hi = (guess - window, guess + window) if guess >= 0 else (-1, -1)
         if lo >= 0:
             kept.append(_select.gather_range(y, 1.0, square, counts, max(lo, 0), hi))
     if not math.isfinite(hist.total()):
@@ -113,7 +118,7 @@ def streamed_magnitude_error(alpha: float, d: int, kappa: float, *, p: float = 2
     n_small = n - keep_count(kappa, n)
     if n_small == 0:
         return 0.0
-    hist, key, below, acc, vals = _two_level(a, n, seq, q, lambda h: _select.count_boundary(h, n_small))
+    hist, key, below, acc, vals = _two_level(a, n, seq, q, lambda h: _select.count_boundary(h, n_small), _WINDOW)
     small = _select.finish_smallest_sum(vals, acc, n_small - below)
     return (small / hist.total()) ** (1.0 / q)
 
@@ -132,7 +137,7 @@ def streamed_min_kappa(alpha: float, d: int, eps: float, *, p: float = 2.0, seed
     def boundary(h: _select.Histogram) -> tuple[int, int, float]:
         return _select.budget_boundary(h, ratio * h.total())
 
-    hist, key, below, left, vals = _two_level(a, n, seq, q, boundary)
+    hist, key, below, left, vals = _two_level(a, n, seq, q, boundary, _BUDGET_WINDOW)
     if key < 0:
         return (n - below) / n
     return (n - _select.finish_prunable(vals, below, left)) / n

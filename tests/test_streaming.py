@@ -31,7 +31,8 @@ def test_streamed_equals_in_memory(alpha, p):
 
 def test_second_pass_when_pilot_window_misses(monkeypatch):
     x = sample_sas(1.4, D, seed=5)
-    monkeypatch.setattr(streaming, "_WINDOW", -1)  # empty window: the boundary is never kept in pass 1
+    monkeypatch.setattr(streaming, "_WINDOW", -1)  # empty windows: the boundary is never kept in pass 1
+    monkeypatch.setattr(streaming, "_BUDGET_WINDOW", -1)
     assert streamed_magnitude_error(1.4, D, 0.2, seed=5) == magnitude_error(x, 0.2)
     assert streamed_min_kappa(1.4, D, 0.05, seed=5) == min_kappa(x, 0.05)
 
