@@ -90,3 +90,14 @@ def test_range_regenerates_any_block_alone():
     np.testing.assert_array_equal(sample_sas_range(1.7, 3 * 65536, 4 * 65536, seed=42), full[3 * 65536 : 4 * 65536])
     np.testing.assert_array_equal(sample_sas_range(1.7, 70_000, 200_000, seed=42), full[70_000:200_000])
     np.testing.assert_array_equal(sample_sas(1.7, 1000, seed=42), full[:1000])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("alpha", [0.7, 1.5, 1.95])
+def test_sas_large_n_resolves_small_alpha_errors(alpha):
+    # n = 4·10⁶: the KS critical value at level 0.01 is 8·10⁻⁴, small enough to reject α ± 0.03.
+    x = sample_sas(alpha, 4_000_000, seed=4242)
+    assert stats.kstest(x, sas_cdf(alpha)).pvalue > 0.01
+    for wrong in (alpha - 0.03, alpha + 0.03):
+        if 0 < wrong <= 2:
+            assert stats.kstest(x, sas_cdf(wrong)).pvalue < 1e-3
