@@ -54,15 +54,20 @@ def run_figure(
     jobs: int | None = None,
     scheduler: str | None = None,
     progress: bool = True,
+    resume: bool = True,
 ) -> dict[str, Path]:
-    """Compute, plot and write one figure; return the written paths by suffix."""
+    """Compute, plot and write one figure; return the written paths by suffix.
+
+    ``resume=False`` recomputes the cached cells of the sweeps (Figure S1, the pruning study).
+    """
     if figure not in FIGURES:
         raise ValueError(f"figure must be one of {sorted(FIGURES)}, got {figure!r}")
     spec = FIGURES[figure]
     config = spec.module.config_for_scale(scale, seed)
     start = time.perf_counter()
     if spec.sweep:
-        table = spec.module.compute(config, cache_dir=str(out), jobs=jobs, scheduler=scheduler, progress=progress)
+        table = spec.module.compute(config, cache_dir=str(out), jobs=jobs, scheduler=scheduler, progress=progress,
+                                    resume=resume)
     else:
         table = spec.module.compute(config)
     wall = time.perf_counter() - start
@@ -105,7 +110,8 @@ def _main(args: argparse.Namespace) -> int:
         if len(names) > 1:
             print(f"[{i}/{len(names)}] figure {name} (scale {args.scale})", file=sys.stderr)
         try:
-            paths = run_figure(name, out, scale=args.scale, seed=args.seed, jobs=args.jobs, scheduler=args.scheduler)
+            paths = run_figure(name, out, scale=args.scale, seed=args.seed, jobs=args.jobs, scheduler=args.scheduler,
+                               resume=args.resume)
         except RuntimeError as exc:  # failed sweep cells: finished ones are cached, a re-run retries the rest
             print(f"heavytails figure {name}: {exc} (finished cells are kept; run again to retry)", file=sys.stderr)
             return 1
@@ -129,4 +135,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=_positive_int, default=None,
                    help="local worker processes for the sweeps (default: one per core)")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address or file for the sweeps")
+    p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
+                   help="reuse the sweeps' cached cells under OUT/<study>/cells/ (default; --no-resume recomputes)")
     p.set_defaults(func=_main)

@@ -133,6 +133,7 @@ def compute(
     jobs: int | None = 1,
     scheduler: str | None = None,
     progress: bool = False,
+    resume: bool = True,
 ) -> Table:
     """Pruning ratios of every (α_i, structure, scheme).
 
@@ -141,8 +142,9 @@ def compute(
     config : FigureS1Config
     cache_dir : path, optional
         Folder of the resumable cell cache (``cache_dir/figure_s1/``); a temporary one if None.
-    jobs, scheduler, progress
-        As in :func:`simulator.sweep.run_study` (``jobs=1``: in this process).
+    jobs, scheduler, progress, resume
+        As in :func:`simulator.sweep.run_study` (``jobs=1``: in this process; ``resume=False``
+        recomputes every cached cell).
 
     Returns
     -------
@@ -152,7 +154,8 @@ def compute(
     """
     study = Study(NAME, s1_cell, _grid(config), seed=config.seed, version=f"1+{engine_fingerprint()}")
     with tempfile.TemporaryDirectory(prefix="figure_s1_") as tmp:
-        result = run_study(study, cache_dir or tmp, jobs=jobs, scheduler=scheduler, progress=progress)
+        result = run_study(study, cache_dir or tmp, jobs=jobs, scheduler=scheduler, resume=resume,
+                           progress=progress)
     if result.failed:
         raise RuntimeError(f"{len(result.failed)} Figure S1 cells failed, first: {result.failed[0]['error']}")
     keys = ("alpha_index", "alpha", "structure", "scheme", "pruning_ratio", "eps", "p", "size")

@@ -281,11 +281,12 @@ def compute(
     jobs: int | None = 1,
     scheduler: str | None = None,
     progress: bool = False,
+    resume: bool = True,
 ) -> Table:
     """Relative accuracy, Cohen's κ and label balance of every (α, repetition, scheme, ratio).
 
     Cells (one network each) are ordered repetition-major, so a partial run already covers every
-    α. ``cache_dir``, ``jobs``, ``scheduler``, ``progress`` as in :func:`figures.figure_s1.compute`;
+    α. ``cache_dir``, ``jobs``, ``scheduler``, ``progress``, ``resume`` as in :func:`figures.figure_s1.compute`;
     on ``cuda`` with ``jobs=None`` the cells run in this process (one process drives the GPU).
     Local worker processes run one thread each: on a loaded machine, multi-threaded BLAS and
     OpenMP in every cell are many times slower than one thread per process.
@@ -302,7 +303,8 @@ def compute(
     study = Study(NAME, pruning_cell, _grid(config, device), seed=config.seed, version=f"1+{engine_fingerprint()}",
                   resources={"GPU": 1} if device == "cuda" else None)
     with tempfile.TemporaryDirectory(prefix="pruning_study_") as tmp:
-        result = run_study(study, cache_dir or tmp, jobs=jobs, scheduler=scheduler, progress=progress)
+        result = run_study(study, cache_dir or tmp, jobs=jobs, scheduler=scheduler, resume=resume,
+                           progress=progress)
     if result.failed:
         raise RuntimeError(f"{len(result.failed)} pruning-study cells failed, first: {result.failed[0]['error']}")
     keys = ("alpha", "repetition", "scheme", "target_ratio", "pruning_ratio", "rel_accuracy", "cohen_kappa",

@@ -86,7 +86,7 @@ def realnets_study(grid_name: str, out_dir: str | os.PathLike[str], *, data_dir:
 
 def _cmd_sweep_realnets(args: argparse.Namespace) -> int:
     study = realnets_study(args.grid, args.out, data_dir=args.data_dir, analyze=not args.no_analyze)
-    result = run_study(study, args.out, jobs=args.jobs, scheduler=args.scheduler, progress=True)
+    result = run_study(study, args.out, jobs=args.jobs, scheduler=args.scheduler, resume=args.resume, progress=True)
     print(f"{len(result.rows)} of {result.n_cells} runs finished ({result.summary}); table: {result.csv_path}")
     for f in result.failed:
         print(f"failed: {f['config'].run.name}: {f['error']}")
@@ -111,6 +111,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="folder of the run directories and of the sweep records")
     p.add_argument("--jobs", type=int, default=None, help="local processes (default: one per core)")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address or scheduler file")
+    p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
+                   help="reuse the sweep's finished cell records (default; --no-resume re-runs every cell: "
+                        "train() itself still resumes from the run directories)")
     p.add_argument("--data-dir", default=None, help="folder with the MNIST / CIFAR10 files (paper grid)")
     p.add_argument("--no-analyze", action="store_true", help="train only; run `heavytails analyze` later")
     p.set_defaults(func=_cmd_sweep_realnets)

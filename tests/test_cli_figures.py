@@ -108,3 +108,15 @@ def test_failed_cells_exit_1_with_one_line(tmp_path, tiny, monkeypatch, capsys):
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("heavytails figure")]
     assert len(err) == 1 and "15 Figure S1 cells failed" in err[0] and "ArithmeticError: boom" in err[0]
     assert not (tmp_path / "figure_s1.csv").exists()
+
+
+def test_no_resume_recomputes_the_cached_cells(tmp_path, tiny, capsys):
+    argv = ["figure", "s1", "--out", str(tmp_path), "--jobs", "1"]
+    assert main(argv) == 0
+    first = (tmp_path / "figure_s1.csv").read_bytes()
+    capsys.readouterr()
+    assert main([*argv, "--resume"]) == 0
+    assert "0 computed, 15 reused, 0 failed" in capsys.readouterr().err
+    assert main([*argv, "--no-resume"]) == 0
+    assert "15 computed, 0 reused, 0 failed" in capsys.readouterr().err
+    assert (tmp_path / "figure_s1.csv").read_bytes() == first

@@ -2,7 +2,9 @@
 import pytest
 
 from heavytails.cli import build_parser, main
+from realnets import sweep_cli
 from realnets.sweep_cli import realnets_study
+from simulator import sweep
 
 
 def test_bad_model_name_exits_2(tmp_path, capsys):
@@ -52,3 +54,20 @@ def test_train_then_analyze_with_figures(tmp_path, capsys):
     assert "run: capped" in out and "mean α̂" in out
     assert (figs / "realnets_fig1.png").is_file() and (figs / "realnets_vs_synthetic.png").is_file()
     assert (tmp_path / "tables" / "pruning.csv").is_file()
+
+
+def test_sweep_realnets_resume_flag(tmp_path, monkeypatch, capsys):
+    parse = build_parser().parse_args
+    assert parse(["sweep", "realnets", "--grid", "cpu", "--out", str(tmp_path)]).resume is True
+    args = parse(["sweep", "realnets", "--grid", "cpu", "--out", str(tmp_path), "--no-resume"])
+    assert args.resume is False
+    seen = {}
+
+    def fake_run_study(study, out_dir, **kwargs):
+        seen.update(kwargs)
+        empty = sweep.Study(study.name, study.func, (), version=study.version)  # no training in this test
+        return sweep.run_study(empty, out_dir, progress=False)
+
+    monkeypatch.setattr(sweep_cli, "run_study", fake_run_study)
+    assert sweep_cli._cmd_sweep_realnets(args) == 0
+    assert seen["resume"] is False

@@ -4,7 +4,18 @@ A check measures one or more *series*: a statement "error(size) ≤ threshold" e
 ``trials`` independent samples at each size of a grid. Every (size, trial) cell is a pure
 function ``cell(config, seed)`` of a frozen, picklable config and its own
 ``numpy.random.SeedSequence`` (:func:`cell_seed`, keyed by series, size and trial, never by the
-order of execution), so a cell can be recomputed alone or routed through a sweep runner later.
+order of execution), so a cell can be recomputed alone or routed through a sweep runner.
+
+Sweeps (:func:`sweep_options`, ``run_grid(..., sweep=...)``): by default the cells run in this
+process, one after the other. Given ``jobs`` > 1, a Dask ``scheduler`` or a ``cache_dir``, each
+:func:`run_grid` call becomes one :class:`simulator.sweep.Study` (folder
+``cache_dir/<series>-<hash>/``) whose grid cells are :class:`SweepCell` — the cell function's
+name, its config and the *full* seed ``cell_seed(root, *key, trial)`` (root entropy, spawn key,
+pool size). :func:`sweep_cell` rebuilds that seed and ignores the stream the runner passes
+(``cell_seed(study.seed, index)``), so the numbers are bit-identical to the in-process path
+whatever the backend, and finished cells are cached and reused (``resume``). The trials are the
+outer loop of the grid, so raising ``trials`` reuses the earlier cells. A failed cell raises
+``RuntimeError`` naming it: a check cannot give a verdict with missing cells.
 
 Verdict rule of one series (:func:`analyse_series`), sizes d_1 < … < d_J, threshold t (ε or ε²):
 
@@ -31,10 +42,19 @@ A check's overall verdict is "fails" if any of its series fails, "holds" if all 
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib
+import json
 import math
 import numbers
+import os
+import re
+import sys
+import tempfile
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -48,8 +68,11 @@ __all__ = [
     "LEVEL",
     "N_BOOT",
     "VERDICTS",
+    "SWEEP_VERSION",
     "CheckResult",
     "SeriesResult",
+    "Sweep",
+    "SweepCell",
     "analyse_series",
     "check_settings",
     "check_sizes",
@@ -61,6 +84,8 @@ __all__ = [
     "root_seed",
     "run_grid",
     "seed_config",
+    "sweep_cell",
+    "sweep_options",
     "wilson_interval",
 ]
 
@@ -128,12 +153,16 @@ def run_grid(
     root: np.random.SeedSequence,
     *,
     desc: str = "cells",
+    sweep: Sweep | None = None,
 ) -> dict[Hashable, np.ndarray]:
     """Evaluate ``cell(config, cell_seed(root, *key, trial))`` for every case and trial.
 
     ``cases`` holds ``(name, config, key)``; returns ``{name: array (trials, outputs)}``.
-    A progress bar (stderr, only on a terminal) counts the cells.
+    ``sweep=None``: in this process, a progress bar (stderr, only on a terminal) counts the
+    cells; else through :func:`simulator.sweep.run_study` with the same numbers (module docstring).
     """
+    if sweep is not None:
+        return _run_sweep(cell, cases, trials, root, desc, sweep)
     out: dict[Hashable, np.ndarray] = {}
     with tqdm(total=len(cases) * trials, desc=desc, disable=None, leave=False) as bar:
         for name, config, key in cases:
@@ -142,6 +171,164 @@ def run_grid(
                 rows.append(np.atleast_1d(np.asarray(cell(config, cell_seed(root, *key, t)), dtype=float)))
                 bar.update()
             out[name] = np.vstack(rows)
+    return out
+
+
+SWEEP_VERSION = "1"
+"""Part of every sweep cell's hash: bump it when a cell function changes what it returns."""
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Where and how :func:`run_grid` routes its cells through :func:`simulator.sweep.run_study`.
+
+    ``cache_dir`` None: a temporary folder (nothing is kept); ``jobs``, ``scheduler``, ``resume``
+    as in :func:`~simulator.sweep.run_study`; ``progress`` None: a bar only on a terminal.
+    """
+
+    cache_dir: str | None = None
+    jobs: int | None = None
+    scheduler: str | None = None
+    resume: bool = True
+    progress: bool | None = None
+
+
+def sweep_options(
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    resume: bool = True,
+) -> Sweep | None:
+    """The :class:`Sweep` of a check's keyword arguments, or None for the in-process path.
+
+    None (in this process, nothing cached) when ``cache_dir`` is None, ``jobs`` is None or 1 and
+    ``scheduler`` is None. Otherwise every cell goes through :func:`simulator.sweep.run_study`:
+    ``jobs=None`` with a ``cache_dir`` then means one process per core (or
+    ``$HEAVYTAILS_SCHEDULER``), as in ``run_study``.
+    """
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, numbers.Integral) or jobs < 1):
+        raise ValueError(f"jobs must be None or an int >= 1, got {jobs!r}")
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler):
+        raise ValueError(f"scheduler must be None or an address such as 'tcp://host:8786', got {scheduler!r}")
+    if not isinstance(resume, bool):
+        raise ValueError(f"resume must be a bool, got {resume!r}")
+    if cache_dir is None and jobs in (None, 1) and scheduler is None:
+        return None
+    return Sweep(None if cache_dir is None else os.fspath(cache_dir), None if jobs is None else int(jobs),
+                 scheduler, resume)
+
+
+@dataclass(frozen=True)
+class SweepCell:
+    """One (case, trial) cell of a sweep: ``func(config, SeedSequence(entropy, spawn_key, pool_size))``.
+
+    ``spawn_key`` is the root's spawn key followed by the case's key and the trial, so the seed is
+    exactly ``cell_seed(root, *key, trial)`` of the in-process path.
+    """
+
+    func: str
+    config: Any
+    entropy: int | tuple[int, ...]
+    spawn_key: tuple[int, ...]
+    pool_size: int
+
+
+def _resolve(name: str) -> Callable:
+    module, _, qualname = name.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def sweep_cell(cell: SweepCell, seed: np.random.SeedSequence) -> dict:
+    """The :class:`simulator.sweep.Study` function of the checks: ``{"value_i": output i}``.
+
+    ``seed`` (the runner's ``cell_seed(study.seed, index)``) is ignored: the cell's stream is the
+    one it carries, so a cell gives the same numbers in or out of a sweep and at any grid position.
+    """
+    del seed
+    ss = np.random.SeedSequence(cell.entropy, spawn_key=cell.spawn_key, pool_size=cell.pool_size)
+    values = np.atleast_1d(np.asarray(_resolve(cell.func)(cell.config, ss), dtype=float))
+    return {f"value_{i}": float(v) for i, v in enumerate(values)}
+
+
+@lru_cache(maxsize=1)
+def engine_fingerprint() -> str:
+    """12 hex digits that change when the samplers' seed → numbers mapping or the error measures change.
+
+    Folded into the sweep version, so cached cells of an editable install (whose version number
+    stays put) miss the cache instead of being reused after the simulator changes.
+    """
+    from simulator import magnitude_error, min_kappa, sample_sas, sample_weights, streamed_magnitude_error
+
+    h = hashlib.sha256()
+    w = sample_sas(1.3, 257, seed=12345)
+    h.update(w.tobytes())
+    h.update(np.array([magnitude_error(w, 0.2, p=q) for q in (0.5, 1.0, 2.0)] + [min_kappa(w, 0.1, p=1.0)]).tobytes())
+    h.update(np.float64(streamed_magnitude_error(1.3, 1000, 0.2, p=2.0, seed=12345)).tobytes())
+    for structure in ("iid", "column", "layer"):
+        h.update(sample_weights(1.7, (6, 8), structure=structure, seed=12345).tobytes())
+    return h.hexdigest()[:12]
+
+
+def _entropy(root: np.random.SeedSequence) -> int | tuple[int, ...]:
+    e = root.entropy
+    return int(e) if isinstance(e, numbers.Integral) else tuple(int(v) for v in e)
+
+
+def _study_name(desc: str, fname: str, cases, root: np.random.SeedSequence) -> str:
+    """``<desc slug>-<hash of the cases and the root seed>`` (the trials are not part of it)."""
+    from simulator._sweep_store import canonical_config
+
+    key = {"func": fname, "cases": [[canonical_config({"c": c})["c"], list(k)] for _, c, k in cases],
+           "entropy": canonical_config({"e": _entropy(root)})["e"], "spawn_key": list(root.spawn_key),
+           "pool_size": root.pool_size}
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", desc).strip("_.-") or "cells"
+    return f"{slug}-{digest}"
+
+
+def _run_sweep(cell, cases, trials, root, desc, sweep: Sweep) -> dict[Hashable, np.ndarray]:
+    from simulator.sweep import Study, run_study
+
+    fname = f"{cell.__module__}:{cell.__qualname__}"
+    if "<" in fname or _resolve(fname) is not cell:
+        raise ValueError(f"a swept cell function must be importable by name, got {cell!r}")
+    entropy = _entropy(root)
+    # trial-major: raising ``trials`` appends cells, so the earlier ones keep their grid index
+    grid = [SweepCell(fname, config, entropy, (*root.spawn_key, *key, t), root.pool_size)
+            for t in range(trials) for _, config, key in cases]
+    study = Study(_study_name(desc, fname, cases, root), sweep_cell, grid,
+                  version=f"{SWEEP_VERSION}+{engine_fingerprint()}")
+    progress = sys.stderr.isatty() if sweep.progress is None else sweep.progress
+    holder = (contextlib.nullcontext(sweep.cache_dir) if sweep.cache_dir is not None
+              else tempfile.TemporaryDirectory(prefix="heavytails_check_"))
+    with holder as folder:
+        result = run_study(study, folder, jobs=sweep.jobs, scheduler=sweep.scheduler, resume=sweep.resume,
+                           progress=progress)
+        where = os.path.join(folder, study.name)
+    if result.failed:
+        first = result.failed[0]
+        kept = (f"finished cells are cached under {where}; run again to retry" if sweep.cache_dir
+                else "no cache_dir: nothing was kept")
+        raise RuntimeError(
+            f"{desc}: {len(result.failed)} of {len(grid)} Monte-Carlo cells failed and a check needs every "
+            f"cell ({kept}); first: cell {first['cell']} (config {first['config'].config!r}, seed spawn key "
+            f"{first['config'].spawn_key}): {first['error']}")
+    rows = {r["cell"]: r for r in result.rows}
+    missing = [i for i in range(len(grid)) if i not in rows]
+    if missing:
+        raise RuntimeError(f"{desc}: {len(missing)} of {len(grid)} Monte-Carlo cells are missing (first: "
+                           f"cell {missing[0]}); a check needs every cell")
+    out: dict[Hashable, np.ndarray] = {}
+    for c, (name, _, _) in enumerate(cases):
+        table = []
+        for t in range(trials):
+            r = rows[t * len(cases) + c]
+            n = sum(1 for k in r if k.startswith("value_"))
+            table.append(np.array([r[f"value_{i}"] for i in range(n)], dtype=float))
+        out[name] = np.vstack(table)
     return out
 
 

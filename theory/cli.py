@@ -8,6 +8,12 @@ when a verdict contradicts its expectation (an expected "holds" that fails or vi
 ``--out DIR`` writes DIR/<check>.csv (tidy table) and DIR/<check>.json (config, seed, package
 versions, wall time, verdicts). ``--quick`` uses small grids (``check all --quick`` ≈ 1–2 minutes
 on 2 cores). ``size`` prints the required size d₀ of :func:`theory.required_size.required_size`.
+
+Where the Monte-Carlo cells run: by default in this process. ``--jobs N`` (N > 1) runs them on N
+local processes, ``--scheduler ADDRESS`` (or ``$HEAVYTAILS_SCHEDULER`` when ``--jobs`` is not
+given) on a Dask cluster, through :func:`simulator.sweep.run_study`; the numbers are the same.
+With ``--out DIR`` every finished cell is cached under ``DIR/cells-cache/`` (then one process per
+core unless ``--jobs``), so an interrupted check resumes; ``--no-resume`` recomputes every cell.
 """
 from __future__ import annotations
 
@@ -15,11 +21,14 @@ import argparse
 import csv
 import json
 import math
+import os
 import platform
+import sys
 import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from simulator.sweep import SCHEDULER_ENV
 from theory.cli_bounds import bounds_report
 from theory.dependence import check_dependence
 from theory.proposition_s1 import check_proposition_s1
@@ -28,7 +37,10 @@ from theory.theorem1 import check_theorem1
 from theory.theorem2 import check_theorem2
 from theory.theorem3 import check_theorem3
 
-__all__ = ["QUICK", "SUITE", "register", "run_check"]
+__all__ = ["CACHE_DIR", "QUICK", "SUITE", "register", "run_check"]
+
+CACHE_DIR = "cells-cache"
+"""Subfolder of ``--out`` holding the cached Monte-Carlo cells (one sweep folder per series)."""
 
 CHECKS = {"theorem1": check_theorem1, "theorem2": check_theorem2, "theorem3": check_theorem3,
           "dependence": check_dependence, "prop-s1": check_proposition_s1}
@@ -125,14 +137,25 @@ def run_check(name: str, kwargs: dict, out: Path | None, label: str | None = Non
     _print_result(name, res)
     if out is not None:
         meta = {"check": name, "case": label or name, "verdict": res.verdict, "reason": res.reason,
-                "config": dict(res.config), "seed": kwargs.get("seed"), "versions": _versions(),
+                "config": dict(res.config), "seed": kwargs.get("seed"), "cells_cache": kwargs.get("cache_dir"),
+                "versions": _versions(),
                 "wall_time_s": wall, "summary": res.summary_rows(), "table": res.to_rows()}
         _write(out, label or name, res.to_rows(), meta)
     return res
 
 
+def _sweep_kwargs(args: argparse.Namespace) -> dict:
+    """jobs, scheduler, cache_dir, resume of the checks from --jobs, --scheduler, --out, --resume."""
+    scheduler = args.scheduler
+    if scheduler is None and args.jobs is None:
+        scheduler = os.environ.get(SCHEDULER_ENV) or None
+    cache_dir = str(Path(args.out) / CACHE_DIR) if args.out else None
+    return dict(jobs=args.jobs, scheduler=scheduler, cache_dir=cache_dir, resume=args.resume)
+
+
 def _kwargs(args: argparse.Namespace) -> dict:
     kw = dict(QUICK[args.check]) if args.quick else {}
+    kw.update(_sweep_kwargs(args))
     for key in ("p", "kappa", "eps", "trials", "seed"):
         if getattr(args, key) is not None:
             kw[key] = getattr(args, key)
@@ -162,12 +185,16 @@ def _check(args: argparse.Namespace) -> int:
         if out is not None:
             _write(out, "bounds", rows, {"check": "bounds", "versions": _versions(), "rows": rows})
         return 0
-    if args.check == "all":
-        return _all(args, out)
-    _check_flags(args)
-    if args.alpha is None and args.check in ("theorem1", "theorem2", "theorem3"):
-        raise ValueError(f"'check {args.check}' needs --alpha")
-    run_check(args.check, _kwargs(args), out)
+    try:
+        if args.check == "all":
+            return _all(args, out)
+        _check_flags(args)
+        if args.alpha is None and args.check in ("theorem1", "theorem2", "theorem3"):
+            raise ValueError(f"'check {args.check}' needs --alpha")
+        run_check(args.check, _kwargs(args), out)
+    except RuntimeError as exc:  # failed Monte-Carlo cells: finished ones stay cached under --out
+        print(f"heavytails check {args.check}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -186,7 +213,7 @@ def _all(args: argparse.Namespace, out: Path | None) -> int:
     seed = args.seed if args.seed is not None else 0
     for case, name, kw, expected in SUITE:
         kwargs = dict(QUICK[name]) if args.quick else {}
-        kwargs.update(kw, seed=seed)
+        kwargs.update(kw, seed=seed, **_sweep_kwargs(args))
         if args.trials is not None:
             kwargs["trials"] = args.trials
         res = run_check(name, kwargs, out, label=case)
@@ -207,8 +234,13 @@ def _all(args: argparse.Namespace, out: Path | None) -> int:
 
 def _size(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
-    est = required_size(args.alpha, p=args.p, kappa=args.kappa, eps=args.eps, confidence=args.confidence,
-                        theorem=args.theorem, max_measured=args.max_measured, trials=args.trials, seed=args.seed)
+    try:
+        est = required_size(args.alpha, p=args.p, kappa=args.kappa, eps=args.eps, confidence=args.confidence,
+                            theorem=args.theorem, max_measured=args.max_measured, trials=args.trials,
+                            seed=args.seed, **_sweep_kwargs(args))
+    except RuntimeError as exc:  # failed Monte-Carlo cells: finished ones stay cached under --out
+        print(f"heavytails size {args.theorem}: {exc}", file=sys.stderr)
+        return 1
     wall = time.perf_counter() - t0
     print(_table(est.to_rows(), ["size", "n_trials", "quantile", "p_within", "p_lo", "p_hi"]))
     print(est.describe())
@@ -233,13 +265,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--trials", type=int, help="samples per size")
     p.add_argument("--seed", type=int, help="root seed (default 0)")
     p.add_argument("--quick", action="store_true", help="small grids (check all: about 1-2 minutes on 2 cores)")
-    p.add_argument("--out", help="directory for <check>.csv and <check>.json")
+    p.add_argument("--out", help=f"directory for <check>.csv and <check>.json (and the cell cache {CACHE_DIR}/)")
     p.add_argument("--scope", choices=("global", "layer"), help="theorem1: global or layer-wise pruning")
     p.add_argument("--structure", choices=("iid", "column", "layer"), help="theorem1-3: entry dependence")
     p.add_argument("--structures", nargs="+", choices=("iid", "column", "layer"), help="dependence: structures")
     p.add_argument("--aspects", type=int, nargs="+", help="theorem2: W is h x (a·h) for each a (default 1 2)")
     p.add_argument("--rows", type=int, help="theorem3: rows of W (default square)")
     p.add_argument("--d", type=int, help="prop-s1: vector length")
+    _sweep_flags(p)
     p.set_defaults(func=_check)
 
     s = sub.add_parser("size", help="smallest size with P(error <= eps) >= confidence (measured or extrapolated)")
@@ -252,5 +285,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--max-measured", type=int, default=None, help="largest size simulated")
     s.add_argument("--trials", type=int, default=50)
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--out", help="directory for size-<theorem>.csv/.json")
+    s.add_argument("--out", help="directory for size-<theorem>.csv/.json (and the cell cache cells-cache/)")
+    _sweep_flags(s)
     s.set_defaults(func=_size)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _sweep_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", type=_positive_int, default=None,
+                   help="local worker processes for the Monte-Carlo cells (default: in this process; "
+                        "with --out: one per core)")
+    p.add_argument("--scheduler", default=None,
+                   help=f"Dask scheduler address or scheduler file for the cells (default ${SCHEDULER_ENV})")
+    p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
+                   help=f"reuse the cells cached under OUT/{CACHE_DIR}/ (default; --no-resume recomputes)")

@@ -68,6 +68,10 @@ def check_dependence(
     trials: int = 30,
     structures: Sequence[str] = ("column", "layer"),
     seed: SeedLike = 0,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    cache_dir: str | None = None,
+    resume: bool = True,
 ) -> DependenceResult:
     r"""Run Theorems 1–3 on ``column`` and ``layer`` matrices (Section 3.3).
 
@@ -86,19 +90,25 @@ def check_dependence(
         Structures to run (``iid`` adds the reference case).
     seed : None, int, SeedSequence or Generator
         Root seed; statement i on structure j uses ``cell_seed(root, i, j)`` as its root.
+    jobs, scheduler, cache_dir, resume
+        Where the cells run (:func:`theory._mc.sweep_options`): by default in this process; with
+        ``jobs`` > 1, a Dask ``scheduler`` or a ``cache_dir`` through :func:`simulator.sweep.run_study`
+        (cells cached under ``cache_dir``, reused when ``resume``), with bit-identical numbers.
     """
     if not structures or any(s not in ("iid", "column", "layer") for s in structures):
         raise ValueError(f"structures must be a non-empty subset of ('iid', 'column', 'layer'), got {structures!r}")
     hs = _mc.check_sizes(sizes)
+    _mc.sweep_options(jobs, scheduler, cache_dir, resume)  # validate before any cell runs
+    sw = dict(jobs=jobs, scheduler=scheduler, cache_dir=cache_dir, resume=resume)
     root = _mc.root_seed(seed)
     parts = []
     for j, sc in enumerate(structures):
         runs = (("theorem1", lambda s: check_theorem1(alpha, p=p, kappa=kappa, eps=eps, sizes=[h * h for h in hs],
-                                                      trials=trials, structure=sc, seed=s)),
+                                                      trials=trials, structure=sc, seed=s, **sw)),
                 ("theorem2", lambda s: check_theorem2(alpha, p=p, kappa=kappa, eps=eps, sizes=hs, trials=trials,
-                                                      aspects=(1,), structure=sc, seed=s)),
+                                                      aspects=(1,), structure=sc, seed=s, **sw)),
                 ("theorem3", lambda s: check_theorem3(alpha, p=p, kappa=kappa, eps=eps, sizes=hs, trials=trials,
-                                                      structure=sc, seed=s)))
+                                                      structure=sc, seed=s, **sw)))
         for i, (st, run) in enumerate(runs):
             parts.append((st, sc, EXPECTED.get((st, sc)), run(_mc.cell_seed(root, i, j))))
     table = tuple(dict(r, statement=st, structure=sc) for st, sc, _, res in parts for r in res.table)

@@ -87,6 +87,10 @@ def check_proposition_s1(
     d: int = 10**4,
     trials: int = 100,
     seed: SeedLike = 0,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    cache_dir: str | None = None,
+    resume: bool = True,
 ) -> PropositionS1Result:
     r"""Check that E[error] and E[κ_p(w, ε)] increase with α for p < α (Proposition S1).
 
@@ -103,6 +107,10 @@ def check_proposition_s1(
         Vectors per α.
     seed : None, int, SeedSequence or Generator
         Root seed; vector t of index α_i uses ``cell_seed(root, i, t)`` (i in sorted order).
+    jobs, scheduler, cache_dir, resume
+        Where the cells run (:func:`theory._mc.sweep_options`): by default in this process; with
+        ``jobs`` > 1, a Dask ``scheduler`` or a ``cache_dir`` through :func:`simulator.sweep.run_study`
+        (cells cached under ``cache_dir``, reused when ``resume``), with bit-identical numbers.
     """
     als = sorted(check_alpha(a) for a in alphas)
     if len(als) < 2 or len(set(als)) != len(als):
@@ -112,9 +120,10 @@ def check_proposition_s1(
         raise ValueError(f"d must be an int >= 2, got {d!r}")
     if p >= als[1]:
         raise ValueError(f"Proposition S1 needs p < max of each pair, i.e. p < {als[1]} here; got p={p}")
+    sweep = _mc.sweep_options(jobs, scheduler, cache_dir, resume)
     root = _mc.root_seed(seed)
     cases = [(i, PropS1Cell(a, int(d), p, kappa, eps), (i,)) for i, a in enumerate(als)]
-    res = _mc.run_grid(proposition_s1_cell, cases, trials, root, desc="proposition S1")
+    res = _mc.run_grid(proposition_s1_cell, cases, trials, root, desc="proposition S1", sweep=sweep)
     table = []
     for i, a in enumerate(als):
         e, k = _mean_ci(res[i][:, 0]), _mean_ci(res[i][:, 1])

@@ -82,8 +82,9 @@ class SizeEstimate:
 class _Sampler:
     """Errors at a size (cached; seed keyed by size and trial)."""
 
-    def __init__(self, theorem, alpha, p, kappa, trials, root):
+    def __init__(self, theorem, alpha, p, kappa, trials, root, sweep=None):
         self.theorem, self.alpha, self.p, self.kappa, self.trials, self.root = theorem, alpha, p, kappa, trials, root
+        self.sweep = sweep
         self.cache: dict[int, np.ndarray] = {}
 
     def errors(self, s: int) -> np.ndarray:
@@ -94,7 +95,8 @@ class _Sampler:
                 cell, cfg, col = theorem2_cell, Theorem2Cell(self.alpha, s, 1, self.p, self.kappa), 1
             else:
                 cell, cfg, col = theorem3_cell, Theorem3Cell(self.alpha, s, None, self.p, self.kappa), 0
-            out = _mc.run_grid(cell, [(s, cfg, (s,))], self.trials, self.root, desc=f"{self.theorem} size {s}")
+            out = _mc.run_grid(cell, [(s, cfg, (s,))], self.trials, self.root, desc=f"{self.theorem} size {s}",
+                               sweep=self.sweep)
             self.cache[s] = out[s][:, col]
         return self.cache[s]
 
@@ -117,6 +119,10 @@ def required_size(
     max_measured: int | None = None,
     trials: int = 50,
     seed: SeedLike = 0,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    cache_dir: str | None = None,
+    resume: bool = True,
 ) -> SizeEstimate:
     r"""Smallest size with P(error ≤ ε) ≥ ``confidence``, measured or extrapolated.
 
@@ -134,6 +140,10 @@ def required_size(
         Samples per size.
     seed : None, int, SeedSequence or Generator
         Root seed; sample t at size s uses ``cell_seed(root, s, t)``.
+    jobs, scheduler, cache_dir, resume
+        Where the cells run (:func:`theory._mc.sweep_options`): by default in this process; with
+        ``jobs`` > 1, a Dask ``scheduler`` or a ``cache_dir`` through :func:`simulator.sweep.run_study`
+        (cells cached under ``cache_dir``, reused when ``resume``), with bit-identical numbers.
     """
     a = check_alpha(alpha)
     check_choice(theorem, "theorem", THEOREMS)
@@ -145,8 +155,9 @@ def required_size(
     top = _MAX[theorem] if max_measured is None else max_measured
     if isinstance(top, bool) or not isinstance(top, int | np.integer) or top < _START[theorem]:
         raise ValueError(f"max_measured must be an int >= {_START[theorem]}, got {max_measured!r}")
+    sweep = _mc.sweep_options(jobs, scheduler, cache_dir, resume)
     root = _mc.root_seed(seed)
-    smp = _Sampler(theorem, a, p, kappa, trials, root)
+    smp = _Sampler(theorem, a, p, kappa, trials, root, sweep)
     rate = theory_slope(a, p) if theorem != "theorem2" else theory_slopes(a, p)[1]
     config = dict(alpha=a, p=p, kappa=kappa, eps=eps, confidence=confidence, theorem=theorem, max_measured=int(top),
                   trials=trials, **_mc.seed_config(root))

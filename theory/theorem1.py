@@ -96,6 +96,10 @@ def check_theorem1(
     scope: str = "global",
     structure: str = "iid",
     seed: SeedLike = 0,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    cache_dir: str | None = None,
+    resume: bool = True,
 ) -> _mc.CheckResult:
     r"""Check Theorem 1: P(‖w^(κd) − w‖_p ≤ ε‖w‖_p) → 1 as d → ∞, for p ≥ α.
 
@@ -117,6 +121,10 @@ def check_theorem1(
         layers (sizes must be squares) and lie outside the theorem's hypothesis.
     seed : None, int, SeedSequence or Generator
         Root seed; cell (layer l, size d, trial t) uses ``cell_seed(root, l, d, t)``.
+    jobs, scheduler, cache_dir, resume
+        Where the cells run (:func:`theory._mc.sweep_options`): by default in this process; with
+        ``jobs`` > 1, a Dask ``scheduler`` or a ``cache_dir`` through :func:`simulator.sweep.run_study`
+        (cells cached under ``cache_dir``, reused when ``resume``), with bit-identical numbers.
 
     Returns
     -------
@@ -132,6 +140,7 @@ def check_theorem1(
     check_choice(scope, "scope", ("global", "layer"))
     check_choice(structure, "structure", ("iid", "column", "layer"))
     grid = _grid(sizes, len(alphas), structure)
+    sweep = _mc.sweep_options(jobs, scheduler, cache_dir, resume)
     root = _mc.root_seed(seed)
     in_hyp = max(alphas) < 2.0 and p >= max(alphas) and structure == "iid"
     if scope == "global":
@@ -143,7 +152,7 @@ def check_theorem1(
     series = []
     for label, als, pts, key, hyp in specs:
         cases = [(j, Theorem1Cell(als, pt, kappa, p, structure), (*key, *pt)) for j, pt in enumerate(pts)]
-        errs = _mc.run_grid(theorem1_cell, cases, trials, root, desc=f"theorem1 {label}")
+        errs = _mc.run_grid(theorem1_cell, cases, trials, root, desc=f"theorem1 {label}", sweep=sweep)
         slope = theory_slope(als[0], p) if len(set(als)) == 1 and structure == "iid" else None
         series.append(_mc.analyse_series(
             label, [sum(pt) for pt in pts], np.vstack([errs[j][:, 0] for j in range(len(pts))]), eps,

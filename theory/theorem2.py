@@ -84,6 +84,10 @@ def check_theorem2(
     aspects: Sequence[int] = (1, 2),
     structure: str = "iid",
     seed: SeedLike = 0,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    cache_dir: str | None = None,
+    resume: bool = True,
 ) -> _mc.CheckResult:
     r"""Check Theorem 2 on W of shape (h, a·h), h over ``sizes``, a over ``aspects``.
 
@@ -105,6 +109,10 @@ def check_theorem2(
         Entry dependence (Section 3.3); only ``"iid"`` is inside the hypothesis.
     seed : None, int, SeedSequence or Generator
         Root seed; cell (a, h, trial) uses ``cell_seed(root, a, h, trial)``.
+    jobs, scheduler, cache_dir, resume
+        Where the cells run (:func:`theory._mc.sweep_options`): by default in this process; with
+        ``jobs`` > 1, a Dask ``scheduler`` or a ``cache_dir`` through :func:`simulator.sweep.run_study`
+        (cells cached under ``cache_dir``, reused when ``resume``), with bit-identical numbers.
 
     Returns
     -------
@@ -118,6 +126,7 @@ def check_theorem2(
     hs = _mc.check_sizes(sizes)
     if not aspects or any(isinstance(x, bool) or not isinstance(x, int | np.integer) or x < 1 for x in aspects):
         raise ValueError(f"aspects must be a non-empty sequence of ints >= 1, got {aspects!r}")
+    sweep = _mc.sweep_options(jobs, scheduler, cache_dir, resume)
     root = _mc.root_seed(seed)
     rng = _mc.boot_rng(root)
     slope_eig, slope_frob = theory_slopes(a, p) if structure == "iid" else (None, None)
@@ -125,7 +134,7 @@ def check_theorem2(
     series = []
     for asp in aspects:
         cases = [(h, Theorem2Cell(a, h, int(asp), p, kappa, structure), (int(asp), h)) for h in hs]
-        errs = _mc.run_grid(theorem2_cell, cases, trials, root, desc=f"theorem2 h x {asp}h")
+        errs = _mc.run_grid(theorem2_cell, cases, trials, root, desc=f"theorem2 h x {asp}h", sweep=sweep)
         params = [h * h * int(asp) for h in hs]
         horizon = math.sqrt(_mc.HORIZON_PARAMS / asp)
         shape = f"h x {asp}h" if asp != 1 else "h x h"

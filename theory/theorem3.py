@@ -68,6 +68,10 @@ def check_theorem3(
     structure: str = "iid",
     rows: int | None = None,
     seed: SeedLike = 0,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    cache_dir: str | None = None,
+    resume: bool = True,
 ) -> _mc.CheckResult:
     r"""Check Theorem 3: node (column) pruning by ℓp norm, relative ℓp error of vec(W).
 
@@ -87,6 +91,10 @@ def check_theorem3(
         Rows h_l (None: square, h_l = h).
     seed : None, int, SeedSequence or Generator
         Root seed; cell (h, trial) uses ``cell_seed(root, h, trial)``.
+    jobs, scheduler, cache_dir, resume
+        Where the cells run (:func:`theory._mc.sweep_options`): by default in this process; with
+        ``jobs`` > 1, a Dask ``scheduler`` or a ``cache_dir`` through :func:`simulator.sweep.run_study`
+        (cells cached under ``cache_dir``, reused when ``resume``), with bit-identical numbers.
 
     Returns
     -------
@@ -99,10 +107,11 @@ def check_theorem3(
     hs = _mc.check_sizes(sizes)
     if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int | np.integer) or rows < 1):
         raise ValueError(f"rows must be None or an int >= 1, got {rows!r}")
+    sweep = _mc.sweep_options(jobs, scheduler, cache_dir, resume)
     root = _mc.root_seed(seed)
     hyp = a < 2.0 and p >= a and structure in ("iid", "column")
     cases = [(h, Theorem3Cell(a, h, rows, p, kappa, structure), (h,)) for h in hs]
-    errs = _mc.run_grid(theorem3_cell, cases, trials, root, desc="theorem3")
+    errs = _mc.run_grid(theorem3_cell, cases, trials, root, desc="theorem3", sweep=sweep)
     params = [h * (rows or h) for h in hs]
     horizon = _mc.HORIZON_PARAMS / rows if rows else math.sqrt(_mc.HORIZON_PARAMS)
     label = f"nodes ({structure}, {'h x h' if rows is None else f'{rows} x h'})"
