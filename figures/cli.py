@@ -1,4 +1,7 @@
-"""``heavytails figure s1|pruning-study|s4|s5|convergence|all``: compute, plot, write PNG/CSV/JSON.
+"""``heavytails figure s1|pruning-study|s4|s5|convergence|all`` and ``heavytails figure realnets RUN_DIR…``.
+
+The synthetic figures: compute, plot, write PNG/CSV/JSON. ``realnets`` draws the real-network
+figures (1–7, S2, S3 and trained-vs-synthetic) from trained runs (:mod:`realnets.plots`).
 
 Each figure module offers ``config_for_scale(scale, seed)``, ``compute(config, …) -> table`` and
 ``plot(table) -> Figure``; this layer only picks the config, times the computation and writes
@@ -100,11 +103,28 @@ def _seed(text: str) -> int:
     return value
 
 
+def _realnets(runs: list[str], out: Path) -> int:
+    """Analyse the runs (cached per run) and write every real-network figure into ``out``."""
+    from realnets.analyze import analyze_runs, find_runs
+    from realnets.plots import plot_all
+
+    if not runs:
+        raise ValueError("figure realnets needs run directories (or folders of runs): heavytails figure realnets DIR…")
+    found = find_runs(runs)
+    for path in plot_all(analyze_runs(found), out, runs=found):
+        print(f"wrote {path}")
+    return 0
+
+
 def _main(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out must be a directory, got the file {out}")
+    if args.figure != "realnets" and args.runs:
+        raise ValueError(f"run directories are only read by 'figure realnets', not by '{args.figure}'")
     out.mkdir(parents=True, exist_ok=True)
+    if args.figure == "realnets":
+        return _realnets(args.runs, out)
     names = list(FIGURES) if args.figure == "all" else [args.figure]
     for i, name in enumerate(names, 1):
         if len(names) > 1:
@@ -127,7 +147,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Compute, plot and write OUT/<name>.png, .csv (tidy) and .json (config, versions, "
                     "wall time). Sweeps resume from OUT/<study>/cells/.",
     )
-    p.add_argument("figure", choices=[*FIGURES, "all"], help="which figure ('all': every one, in order)")
+    p.add_argument("figure", choices=[*FIGURES, "all", "realnets"],
+                   help="which figure ('all': every synthetic one, in order; 'realnets': from trained runs)")
+    p.add_argument("runs", nargs="*", metavar="RUN_DIR", help="for 'realnets': run directories or folders of runs")
     p.add_argument("--scale", choices=("cpu", "paper"), default="cpu",
                    help="'paper': the paper's sizes; 'cpu': reduced to minutes on two cores (default)")
     p.add_argument("--seed", type=_seed, default=0, help="figure seed (default 0)")

@@ -54,6 +54,12 @@ def test_train_then_analyze_with_figures(tmp_path, capsys):
     assert "run: capped" in out and "mean α̂" in out
     assert (figs / "realnets_fig1.png").is_file() and (figs / "realnets_vs_synthetic.png").is_file()
     assert (tmp_path / "tables" / "pruning.csv").is_file()
+    # the same figures through `heavytails figure realnets DIR` (analysis reused from the run's cache)
+    figs2 = tmp_path / "figs2"
+    assert main(["figure", "realnets", str(tmp_path), "--out", str(figs2)]) == 0
+    assert (figs2 / "realnets_fig1.png").is_file() and (figs2 / "realnets_vs_synthetic.png").is_file()
+    assert main(["figure", "realnets", "--out", str(figs2)]) == 2  # no run directory: one-line error
+    assert main(["figure", "s4", str(tmp_path), "--out", str(figs2)]) == 2  # runs only for 'realnets'
 
 
 def test_sweep_realnets_resume_flag(tmp_path, monkeypatch, capsys):
