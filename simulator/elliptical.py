@@ -14,6 +14,7 @@ Weight structures (all entries marginally SαS(σ)):
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -73,20 +74,23 @@ def _scaled_normals(
     mod = factors.shape[0]
     half = BLOCK_SIZE // 2
 
+    local = threading.local()
+
     def fill(block: int, start: int, stop: int) -> None:
         pairs = min(stop - start, half)  # entry j < half is pair j's cosine part, j ≥ half a sine part
-        radius = streams.block_generator(seq, streams.STREAM_NORMAL, block, 0).random(pairs)
-        angle = streams.block_generator(seq, streams.STREAM_NORMAL, block, 1).random(pairs)
+        radius, angle, g = streams.scratch(local, 3)
+        radius, angle = radius[:pairs], angle[:pairs]
+        streams.block_generator(seq, streams.STREAM_NORMAL, block, 0).random(out=radius)
+        streams.block_generator(seq, streams.STREAM_NORMAL, block, 1).random(out=angle)
         log_u = np.log(np.subtract(1.0, radius, out=radius), out=radius)  # 1 − U ∈ (0, 1]
-        g = np.empty(2 * pairs)
-        _box_muller(log_u, angle, g[:pairs], g[pairs:])
-        g = g[: stop - start]
+        _box_muller(log_u, angle, g[:pairs], g[pairs : 2 * pairs])
+        vals = g[: stop - start]  # cosine parts, then sine parts: the block's first entries
         with np.errstate(over="ignore", invalid="ignore"):
             if mod == 1:
-                g *= factors[0]
+                vals *= factors[0]
             else:
-                _scale_runs(g, start, div, factors)
-        _saturate(g, out[start:stop])
+                _scale_runs(vals, start, div, factors)
+        _saturate(vals, out[start:stop])
 
     streams.run_blocks(n, fill)
     return out

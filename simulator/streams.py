@@ -15,13 +15,14 @@ of block ``b`` of stream ``s`` uses its own ``numpy.random.SeedSequence`` child,
 from __future__ import annotations
 
 import numbers
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
 
-__all__ = ["BLOCK_SIZE", "SeedLike", "as_seed_sequence", "block_generator", "run_blocks"]
+__all__ = ["BLOCK_SIZE", "SeedLike", "as_seed_sequence", "block_generator", "run_blocks", "scratch"]
 
 BLOCK_SIZE = 1 << 16
 """Draws per stream block (fixed: it is part of the seed → sample mapping)."""
@@ -66,6 +67,18 @@ def block_generator(seq: np.random.SeedSequence, stream: int, block: int, part: 
         seq.entropy, spawn_key=(*seq.spawn_key, _TAG, stream, block, part), pool_size=seq.pool_size
     )
     return np.random.Generator(np.random.PCG64(child))
+
+
+def scratch(local: threading.local, count: int) -> list[np.ndarray]:
+    """``count`` float64 buffers of ``BLOCK_SIZE`` owned by the calling thread (made on first use).
+
+    Reusing them across blocks avoids mapping and zeroing fresh pages for every block, which
+    costs as much as drawing the numbers. ``local`` belongs to one sampling call.
+    """
+    bufs = getattr(local, "bufs", None)
+    if bufs is None:
+        bufs = local.bufs = [np.empty(BLOCK_SIZE) for _ in range(count)]
+    return bufs
 
 
 def run_blocks(

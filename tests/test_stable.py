@@ -101,3 +101,31 @@ def test_sas_large_n_resolves_small_alpha_errors(alpha):
     for wrong in (alpha - 0.03, alpha + 0.03):
         if 0 < wrong <= 2:
             assert stats.kstest(x, sas_cdf(wrong)).pvalue < 1e-3
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.5, 1.3, 1.9, 1.99])
+def test_cms_transform_matches_extended_precision(alpha):
+    # The kernel's two outputs, sin αV / cos V and cos((1−α)V)/(W cos V), against the same formula in
+    # 80-bit long double, with V = π(U − ½) and cos V written sin(π·min(U, 1−U)) (equal in exact
+    # arithmetic; long double alone cannot resolve cos V near |V| = π/2), incl. |V| → π/2.
+    from simulator.stable import _cms_prepare
+
+    # U on NumPy's grid k·2⁻⁵³ (where U − ½ and min(U, 1−U) are exact), incl. both ends.
+    k = np.concatenate([np.random.default_rng(1).integers(0, 2**53, 2000), np.arange(50), 2**53 - 1 - np.arange(50),
+                        2 ** np.arange(53, dtype=np.int64) - 1])
+    u = k.astype(np.float64) * 2.0**-53
+    w = np.full(u.shape, 1.0)
+    s_out, t_out = u.copy(), w.copy()
+    _cms_prepare(s_out, t_out, alpha)
+    h = u.astype(np.longdouble) - np.longdouble(0.5)
+    m = np.maximum(0.5 - np.abs(h), np.longdouble(2.0**-54))
+    pi = np.longdouble("3.14159265358979323846264338327950288")
+    cos_v = np.sin(pi * m)
+    a = np.longdouble(alpha)
+    s_ref = np.sin(a * pi * h) / cos_v
+    t_ref = np.cos((1 - a) * pi * h) / cos_v
+    big = np.abs(s_ref) > 1e-6  # near V = 0 only the absolute error of sin αV matters
+    assert np.max(np.abs(s_out - s_ref)[~big]) < 1e-15
+    # relative accuracy: a few ulps, up to ~1e-12 where α → 2 leaves |cos((1−α)V)| tiny
+    assert np.max(np.abs(s_out[big] / s_ref[big] - 1)) < 1e-12
+    assert np.max(np.abs(t_out / t_ref - 1)) < 1e-12
