@@ -43,6 +43,26 @@ def _histogram(x: np.ndarray, scale: float, square: bool, counts: np.ndarray, su
             sums[c, k] += y
 
 
+def _histogram_window(
+    x: np.ndarray, scale: float, square: bool, counts: np.ndarray, sums: np.ndarray,
+    lo: int, hi: int, buf: np.ndarray, fill: np.ndarray,
+) -> None:
+    """:func:`_histogram`, and in the same pass the y of chunk c with bin in [lo, hi] go to
+    buf[c, :fill[c]] in index order (streaming: one read of each generated chunk)."""
+    n = x.shape[0]
+    for c in numba.prange(counts.shape[0]):
+        j = 0
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            y = _value(x[i], scale, square)
+            k = np.float64(y).view(np.uint64) >> _SHIFT
+            counts[c, k] += 1
+            sums[c, k] += y
+            if k >= lo and k <= hi:
+                buf[c, j] = y
+                j += 1
+        fill[c] = j
+
+
 def _gather(x: np.ndarray, scale: float, square: bool, lo: int, hi: int, offsets: np.ndarray, out: np.ndarray) -> None:
     """Copy the y of chunk c whose bin is in [lo, hi] to out[offsets[c]:…], in index order.
 
@@ -83,6 +103,7 @@ def _abs_max(x: np.ndarray) -> tuple[float, float]:
 # Each kernel twice: parallel over rows for long inputs, serial for one row, so that short inputs
 # never enter Numba's thread pool (whose default layer must not be entered from two Python threads).
 histogram = jit(parallel=True)(_histogram)
+histogram_window = jit(parallel=True)(_histogram_window)
 gather = jit(parallel=True)(_gather)
 _histogram_serial = jit(_histogram)
 _gather_serial = jit(_gather)
@@ -116,14 +137,29 @@ class Histogram:
 
     def add(self, x: np.ndarray, scale: float, square: bool) -> tuple[np.ndarray, np.ndarray]:
         """Histogram ``x`` (y as in :func:`histogram`); returns its per-row counts and sums."""
+        counts, sums = self._rows(x)
+        (histogram if counts.shape[0] > 1 else _histogram_serial)(x, scale, square, counts, sums)
+        self._accumulate(counts, sums)
+        return counts, sums
+
+    def add_keeping(self, x: np.ndarray, scale: float, square: bool, lo: int, hi: int) -> np.ndarray:
+        """:meth:`add`, also returning (in index order) the y of ``x`` whose bin is in [lo, hi]."""
+        counts, sums = self._rows(x)
+        buf = np.empty((counts.shape[0], CHUNK))
+        fill = np.zeros(counts.shape[0], dtype=np.int64)
+        histogram_window(x, scale, square, counts, sums, lo, hi, buf, fill)
+        self._accumulate(counts, sums)
+        return np.concatenate([buf[r, : fill[r]] for r in range(counts.shape[0])])
+
+    @staticmethod
+    def _rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n_rows = max(1, -(-x.shape[0] // CHUNK))
-        counts = np.zeros((n_rows, N_BINS), dtype=np.int64)
-        sums = np.zeros((n_rows, N_BINS), dtype=np.float64)
-        (histogram if n_rows > 1 else _histogram_serial)(x, scale, square, counts, sums)
-        for r in range(n_rows):
+        return np.zeros((n_rows, N_BINS), dtype=np.int64), np.zeros((n_rows, N_BINS), dtype=np.float64)
+
+    def _accumulate(self, counts: np.ndarray, sums: np.ndarray) -> None:
+        for r in range(counts.shape[0]):  # row by row, as sum(axis=0) does: order-fixed sums
             self.counts += counts[r]
             self.sums += sums[r]
-        return counts, sums
 
     def total(self) -> float:
         return float(self.sums.sum())

@@ -66,12 +66,15 @@ def _two_level(
     kept: list[np.ndarray] = []
     lo = hi = -1
     for i, (y, square) in enumerate(_chunks(alpha, d, seq, p)):
+        if i > 0 and lo >= 0:  # histogram and window in one read of the chunk
+            kept.append(hist.add_keeping(y, 1.0, square, lo, hi))
+            continue
         counts, sums = hist.add(y, 1.0, square)
         if i == 0:
             guess = boundary(_pilot(counts, sums, d / y.shape[0]))[0]
-            lo, hi = (guess - window, guess + window) if guess >= 0 else (-1, -1)
-        if lo >= 0:
-            kept.append(_select.gather_range(y, 1.0, square, counts, max(lo, 0), hi))
+            lo, hi = (max(guess - window, 0), guess + window) if guess >= 0 else (-1, -1)
+            if lo >= 0:
+                kept.append(_select.gather_range(y, 1.0, square, counts, lo, hi))
     if not math.isfinite(hist.total()):
         raise ValueError(f"sum of |x|^p overflows float64 at alpha={alpha}, p={p}, d={d}")
     key, below, acc = boundary(hist)
