@@ -21,6 +21,7 @@ from types import ModuleType
 
 from figures import convergence, figure_s1, figure_s4, figure_s5, pruning_study
 from figures._common import Table, default_device, write_outputs
+from simulator.cli import non_negative_int, positive_int
 
 __all__ = ["FIGURES", "output_name", "register", "run_figure"]
 
@@ -83,26 +84,6 @@ def run_figure(
                          wall_time_s=time.perf_counter() - start, device=device, extra=extra)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
-    return value
-
-
 def _realnets(runs: list[str], out: Path) -> int:
     """Analyse the runs (cached per run) and write every real-network figure into ``out``."""
     from realnets.analyze import analyze_runs, find_runs
@@ -152,9 +133,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("runs", nargs="*", metavar="RUN_DIR", help="for 'realnets': run directories or folders of runs")
     p.add_argument("--scale", choices=("cpu", "paper"), default="cpu",
                    help="'paper': the paper's sizes; 'cpu': reduced to minutes on two cores (default)")
-    p.add_argument("--seed", type=_seed, default=0, help="figure seed (default 0)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="figure seed (default 0)")
     p.add_argument("--out", default="figures/out", help="output directory (default figures/out)")
-    p.add_argument("--jobs", type=_positive_int, default=None,
+    p.add_argument("--jobs", type=positive_int, default=None,
                    help="local worker processes for the sweeps (default: one per core)")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address or file for the sweeps")
     p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,

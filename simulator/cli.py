@@ -10,7 +10,26 @@ from simulator.compressibility import SCHEMES, pruning_ratio
 from simulator.elliptical import STRUCTURES, sample_weights
 from simulator.tail_index import METHODS, tail_index
 
-__all__ = ["register"]
+__all__ = ["bounded_int", "positive_int", "non_negative_int", "register"]
+
+
+def bounded_int(low: int, what: str):
+    """An argparse type: an int ≥ ``low`` (its error names the rule, argparse exits with 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a {what} integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be a {what} integer, got {text!r}")
+        return value
+
+    return parse
+
+
+positive_int = bounded_int(1, "positive")
+non_negative_int = bounded_int(0, "non-negative")
 
 
 def _load(path: str) -> np.ndarray:

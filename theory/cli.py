@@ -28,6 +28,7 @@ import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from simulator.cli import positive_int
 from simulator.sweep import SCHEDULER_ENV
 from theory.cli_bounds import bounds_report
 from theory.dependence import check_dependence
@@ -290,18 +291,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.set_defaults(func=_size)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
-
-
 def _sweep_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--jobs", type=_positive_int, default=None,
+    p.add_argument("--jobs", type=positive_int, default=None,
                    help="local worker processes for the Monte-Carlo cells (default: in this process; "
                         "with --out: one per core)")
     p.add_argument("--scheduler", default=None,
