@@ -23,6 +23,7 @@ rounded and saturated the same way, so float32 is finite wherever float64 is.
 from __future__ import annotations
 
 import math
+import numbers
 import threading
 
 import numpy as np
@@ -137,16 +138,20 @@ def _fill_stream(
     streams.run_blocks(out.size, fill, first_block=first_block, threads=threads, blocks_per_task=blocks_per_task)
 
 
-def _range(n_total_start: int, stop: int, name: str = "start") -> tuple[int, int]:
-    start = int(n_total_start)
-    if start < 0 or stop < start:
-        raise ValueError(f"need 0 <= start <= stop, got start={start}, stop={stop}")
-    return start, stop
+def _check_range(start: object, stop: object) -> tuple[int, int]:
+    """Integers 0 ≤ start ≤ stop."""
+    for name, v in (("start", start), ("stop", stop)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
+            raise ValueError(f"{name} must be a non-negative int, got {v!r}")
+    if stop < start:
+        raise ValueError(f"need start <= stop, got start={start}, stop={stop}")
+    return int(start), int(stop)
 
 
 def _sample_range(start, stop, seed, dtype, stream, transform, threads, blocks_per_task) -> np.ndarray:
-    """Elements [start, stop) of a flat stream (blocks generated whole, then sliced)."""
-    start, stop = _range(start, stop)
+    """Elements [start, stop) of a flat stream: the covering blocks from the first one's start
+    (at most one block's worth of extra values), then sliced."""
+    start, stop = _check_range(start, stop)
     dt = check_dtype(dtype)
     seq = streams.as_seed_sequence(seed)
     first = start // BLOCK_SIZE

@@ -20,6 +20,8 @@ CASES = [
     (sim.sample_sas, (1.5, 5), {"scale": 0.0}, "scale"),
     (sim.sample_sas, (1.5, 5), {"dtype": np.int32}, "dtype"),
     (sim.sample_sas_range, (1.5, 10, 5), {}, "start"),
+    (sim.sample_sas_range, (1.5, 1.5, 5), {}, "start"),
+    (sim.sample_sas_range, (1.5, 0, -5), {}, "stop"),
     (sim.sample_positive_stable, (1.0, 5), {}, "a"),
     (sim.sample_positive_stable, (0.0, 5), {}, "a"),
     (sim.sample_elliptical, (-1.0, 3, 2), {}, "alpha"),
