@@ -15,6 +15,7 @@ from simulator import (
     sample_sas,
     sample_sas_range,
     sample_weights,
+    streamed_magnitude_error,
 )
 
 N = 6 * BLOCK_SIZE + 999
@@ -32,8 +33,11 @@ def test_identical_for_thread_counts_and_block_splits():
 def test_identical_under_numba_num_threads_env():
     code = (
         "import numpy as np, sys; from simulator import sample_weights, min_kappa;"
+        "from simulator import sample_sas, streamed_magnitude_error;"
         "w = sample_weights(1.6, (700, 800), structure='column', seed=3);"
-        "sys.stdout.write(repr((float(w.sum()), float(np.abs(w).max()), min_kappa(w, 0.1))))"
+        "x = sample_sas(1.3, 3_000_000, seed=4);"  # > 2 histogram rows: the parallel selection path
+        "sys.stdout.write(repr((float(w.sum()), float(np.abs(w).max()), min_kappa(w, 0.1),"
+        " min_kappa(x, 0.05), streamed_magnitude_error(1.3, 9_000_000, 0.1, seed=4))))"
     )
     outs = []
     for threads in ("1", "2"):
@@ -41,7 +45,10 @@ def test_identical_under_numba_num_threads_env():
         outs.append(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
     assert outs[0] == outs[1]
     w = sample_weights(1.6, (700, 800), structure="column", seed=3)
-    assert outs[0] == repr((float(w.sum()), float(np.abs(w).max()), min_kappa(w, 0.1)))
+    x = sample_sas(1.3, 3_000_000, seed=4)
+    expected = (float(w.sum()), float(np.abs(w).max()), min_kappa(w, 0.1), min_kappa(x, 0.05),
+                streamed_magnitude_error(1.3, 9_000_000, 0.1, seed=4))
+    assert outs[0] == repr(expected)
 
 
 def test_seed_types():
