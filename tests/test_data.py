@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from realnets import data as rd
+from realnets import download
 
 MNIST_STEMS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
@@ -240,9 +241,9 @@ def test_fetch_verifies_the_checksum(tmp_path):
     target = tmp_path / "out" / "copy.bin"
     target.parent.mkdir()
     with pytest.raises(ConnectionError, match="MD5 mismatch"):
-        rd._fetch([source.as_uri()], target, "0" * 32, timeout=5)
+        download._fetch([source.as_uri()], target, "0" * 32, timeout=5)
     assert list(target.parent.iterdir()) == []
-    rd._fetch([source.as_uri()], target, md5, timeout=5)
+    download._fetch([source.as_uri()], target, md5, timeout=5)
     assert target.read_bytes() == source.read_bytes()
 
 
