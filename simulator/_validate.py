@@ -10,6 +10,8 @@ import numpy as np
 __all__ = [
     "check_alpha",
     "check_kappa",
+    "check_scale",
+    "check_positive_index",
     "check_p",
     "check_eps",
     "check_size",
@@ -34,6 +36,22 @@ def check_alpha(alpha: object, name: str = "alpha", *, low: float = 0.0, high: f
     if not low < a <= high:
         raise ValueError(f"{name} must be in ({low:g}, {high:g}], got {a}")
     return a
+
+
+def check_scale(scale: object, name: str = "scale") -> float:
+    """σ > 0, a scale parameter."""
+    v = _real(scale, name)
+    if v <= 0.0:
+        raise ValueError(f"{name} must be > 0, got {v}")
+    return v
+
+
+def check_positive_index(a: object, name: str = "a") -> float:
+    """a ∈ (0, 1), the index of a positive stable law."""
+    v = _real(a, name)
+    if not 0.0 < v < 1.0:
+        raise ValueError(f"{name} must be in (0, 1), got {v}")
+    return v
 
 
 def check_kappa(kappa: object, name: str = "kappa") -> float:

@@ -18,12 +18,11 @@ import threading
 
 import numpy as np
 
-from simulator._trig import sincos
-
 from simulator import streams
 from simulator._jit import jit
-from simulator._validate import check_alpha, check_choice, check_dtype, check_size
-from simulator.stable import _check_scale, _saturate, sample_positive_stable_range, sample_sas
+from simulator._trig import sincos
+from simulator._validate import check_alpha, check_choice, check_dtype, check_scale, check_size
+from simulator.stable import _saturate, sample_positive_stable_range, sample_sas
 from simulator.streams import BLOCK_SIZE, SeedLike
 
 __all__ = ["STRUCTURES", "sample_elliptical", "sample_weights"]
@@ -165,7 +164,7 @@ def sample_weights(
     a = check_alpha(alpha)
     check_choice(structure, "structure", STRUCTURES)
     dims = check_size(shape, "shape")
-    sigma = _check_scale(scale)
+    sigma = check_scale(scale)
     dt = check_dtype(dtype)
     if structure == "iid":
         return sample_sas(a, dims, scale=sigma, seed=seed, dtype=dt)

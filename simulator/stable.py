@@ -31,7 +31,7 @@ import numpy as np
 from simulator import streams
 from simulator._jit import jit
 from simulator._trig import sincos
-from simulator._validate import check_alpha, check_dtype, check_size
+from simulator._validate import check_alpha, check_dtype, check_positive_index, check_scale, check_size
 from simulator.streams import BLOCK_SIZE, SeedLike
 
 __all__ = ["sample_sas", "sample_sas_range", "sample_positive_stable", "sample_positive_stable_range"]
@@ -192,7 +192,7 @@ def sample_sas(
     numpy.ndarray of shape ``size``.
     """
     a = check_alpha(alpha)
-    sigma = _check_scale(scale)
+    sigma = check_scale(scale)
     shape = check_size(size)
     n = math.prod(shape)
     out = sample_sas_range(a, 0, n, scale=sigma, seed=seed, dtype=dtype)
@@ -218,7 +218,7 @@ def sample_sas_range(
     ``threads`` and ``blocks_per_task`` only split the work; they never change the numbers.
     """
     a = check_alpha(alpha)
-    sigma = _check_scale(scale)
+    sigma = check_scale(scale)
 
     def transform(u: np.ndarray, w: np.ndarray) -> np.ndarray:
         return _sas_block(a, sigma, u, w)
@@ -248,7 +248,7 @@ def sample_positive_stable(
     size, seed, dtype
         As in :func:`sample_sas`; values beyond the dtype's range saturate at its largest value.
     """
-    index = _check_positive_index(a)
+    index = check_positive_index(a)
     shape = check_size(size)
     out = sample_positive_stable_range(index, 0, math.prod(shape), seed=seed, dtype=dtype)
     return out.reshape(shape)
@@ -265,7 +265,7 @@ def sample_positive_stable_range(
     blocks_per_task: int = 4,
 ) -> np.ndarray:
     """Elements ``[start, stop)`` of the flat positive stable stream (see :func:`sample_sas_range`)."""
-    index = _check_positive_index(a)
+    index = check_positive_index(a)
 
     def transform(u: np.ndarray, w: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore", divide="ignore"):
@@ -274,20 +274,3 @@ def sample_positive_stable_range(
 
     return _sample_range(start, stop, seed, dtype, streams.STREAM_POSITIVE, transform, threads, blocks_per_task)
 
-
-def _check_scale(scale: object) -> float:
-    from simulator._validate import _real
-
-    s = _real(scale, "scale")
-    if s <= 0.0:
-        raise ValueError(f"scale must be > 0, got {s}")
-    return s
-
-
-def _check_positive_index(a: object) -> float:
-    from simulator._validate import _real
-
-    v = _real(a, "a")
-    if not 0.0 < v < 1.0:
-        raise ValueError(f"a must be in (0, 1), got {v}")
-    return v
