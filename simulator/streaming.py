@@ -83,10 +83,8 @@ def _two_level(
     if lo <= key <= hi:
         vals = np.concatenate(kept)
         return hist, key, below, acc, vals[_select.keys_of(vals) == key]
-    parts = [
-        _select.gather_range(y, 1.0, square, _select.Histogram().add(y, 1.0, square)[0], key, key)
-        for y, square in _chunks(alpha, d, seq, p)
-    ]
+    # Pass 2 (the pilot's window missed): regenerate and keep the boundary bin, one read per chunk.
+    parts = [_select.Histogram().add_keeping(y, 1.0, square, key, key) for y, square in _chunks(alpha, d, seq, p)]
     return hist, key, below, acc, np.concatenate(parts)
 
 
