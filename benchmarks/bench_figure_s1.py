@@ -5,8 +5,8 @@ of each structure (iid, column, layer) per α, pruning ratio at ε = 0.1, p = 2.
 
 * ``numpy``: Chambers–Mallows–Stuck and Kanter samplers as NumPy ufunc expressions, pruning
   ratio by a full sort and a cumulative sum (one process, the textbook way);
-* ``heavytails, jobs=1``: :func:`figures.figure_s1.compute` in this process;
-* ``heavytails, jobs=N``: the same over N local worker processes (:func:`simulator.sweep.run_study`).
+* ``heavytails, jobs=1``: :func:`sgdtails.figures.figure_s1.compute` in this process;
+* ``heavytails, jobs=N``: the same over N local worker processes (:func:`sgdtails.simulator.sweep.run_study`).
 
 Every heavytails run uses a fresh cache folder (nothing is reused). Both versions must agree on the
 trend (Spearman ρ of α vs ratio per structure); the table shows it. Optionally
@@ -23,8 +23,8 @@ import time
 
 import numpy as np
 
-from figures import figure_s1, pruning_study
-from figures._common import spearman
+from sgdtails.figures import figure_s1, pruning_study
+from sgdtails.figures._common import spearman
 
 
 def _cms(alpha: float, size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:

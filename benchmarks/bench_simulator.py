@@ -19,7 +19,7 @@ import numpy as np
 import scipy
 from scipy import stats
 
-from simulator import min_kappa, pruning_ratio, sample_sas, sample_weights
+from sgdtails.simulator import min_kappa, pruning_ratio, sample_sas, sample_weights
 
 
 def best(fn, repeat: int) -> float:
@@ -33,7 +33,7 @@ def best(fn, repeat: int) -> float:
 
 
 def numpy_cms(alpha: float, n: int, rng: np.random.Generator) -> np.ndarray:
-    """The SPEC §1 CMS formula vectorised in plain NumPy (the baseline)."""
+    """The docs/theory.md §1 CMS formula vectorised in plain NumPy (the baseline)."""
     v = rng.uniform(-np.pi / 2, np.pi / 2, n)
     w = rng.standard_exponential(n)
     return np.sin(alpha * v) / np.cos(v) ** (1 / alpha) * (np.cos((1 - alpha) * v) / w) ** ((1 - alpha) / alpha)

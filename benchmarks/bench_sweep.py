@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 
 def s1_cell(cfg: dict, seed: np.random.SeedSequence) -> dict:
     """Figure S1: 1 − κ₂(w, 0.1) for one m×n weight matrix."""
-    from simulator import pruning_ratio, sample_weights
+    from sgdtails.simulator import pruning_ratio, sample_weights
 
     w = sample_weights(cfg["alpha"], (cfg["m"], cfg["n"]), structure=cfg["structure"], seed=seed)
     return {"pruning_ratio": pruning_ratio(w, 0.1)}
@@ -45,7 +45,7 @@ def s1_grid(n_alpha: int, size: int) -> list[dict]:
 
 
 def timed(study, out: Path, workers: int, **kwargs) -> dict:
-    from simulator.sweep import run_study
+    from sgdtails.simulator.sweep import run_study
 
     start = time.perf_counter()
     result = run_study(study, out, progress=False, resume=False, **kwargs)
@@ -61,7 +61,7 @@ def timed(study, out: Path, workers: int, **kwargs) -> dict:
 def main(argv: list[str] | None = None) -> None:
     from distributed import LocalCluster
 
-    from simulator.sweep import Study
+    from sgdtails.simulator.sweep import Study
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small grid (CI smoke run)")

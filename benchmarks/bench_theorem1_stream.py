@@ -3,11 +3,11 @@
     python benchmarks/bench_theorem1_stream.py             # d = 10⁹ (minutes on 2 cores)
     python benchmarks/bench_theorem1_stream.py --d 1e7     # a smoke test
 
-One cell of :func:`theory.check_theorem1` (α = 1.5, p = 2, κ = 0.1 by default): the relative ℓ2
+One cell of :func:`sgdtails.theory.check_theorem1` (α = 1.5, p = 2, κ = 0.1 by default): the relative ℓ2
 error of keeping the ⌈κd⌉ largest |x_i| of x = ``sample_sas(alpha, d, seed)``, streamed
-(:func:`simulator.streamed_magnitude_error`; the check uses it from d ≥ ``STREAM_MIN``, and
+(:func:`sgdtails.simulator.streamed_magnitude_error`; the check uses it from d ≥ ``STREAM_MIN``, and
 below that the benchmark calls it directly). Baseline, the floor: drawing the same d SαS values
-chunk by chunk with :func:`simulator.sample_sas_range` and discarding them. Peak memory is the
+chunk by chunk with :func:`sgdtails.simulator.sample_sas_range` and discarding them. Peak memory is the
 tracemalloc peak (NumPy buffers included) and the process's peak RSS. Numba kernels are compiled
 (warm-up) before timing. Prints a markdown table.
 """
@@ -20,9 +20,9 @@ import tracemalloc
 
 import numpy as np
 
-from simulator import sample_sas_range, streamed_magnitude_error
-from simulator.streaming import STREAM_CHUNK
-from theory.theorem1 import STREAM_MIN, Theorem1Cell, theorem1_cell
+from sgdtails.simulator import sample_sas_range, streamed_magnitude_error
+from sgdtails.simulator.streaming import STREAM_CHUNK
+from sgdtails.theory.theorem1 import STREAM_MIN, Theorem1Cell, theorem1_cell
 
 
 def _measure(fn):

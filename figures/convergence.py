@@ -1,20 +1,20 @@
 r"""Convergence of the compression error with size for Theorems 1–3 (beyond the paper).
 
 For i.i.d. SαS(α) weights with α < p the relative ℓp error of keeping a fixed fraction κ decays
-like size^(1/p − 1/α) (SPEC §4 Rates): in d for magnitude pruning (Theorem 1), in h for the
+like size^(1/p − 1/α) (docs/theory.md §4, rates): in d for magnitude pruning (Theorem 1), in h for the
 Frobenius error of singular value pruning (Theorem 2: h^(1/2 − 1/α), the same exponent at p = 2)
 and for node pruning (Theorem 3). Each panel shows the median relative error (band: 10–90%
 quantiles over trials) against size on log-log axes for several α, with the theoretical slope
 drawn as a dashed line through the first median, and negative controls in grey: the Gaussian
 α = 2 (outside every hypothesis), p < α (finite E|x|^p) and the ``layer`` structure (one
-elliptical vector, Section 3.3). The errors come from :func:`theory.theorem1.check_theorem1`,
-:func:`theory.theorem2.check_theorem2` and :func:`theory.theorem3.check_theorem3`; their
+elliptical vector, Section 3.3). The errors come from :func:`sgdtails.theory.theorem1.check_theorem1`,
+:func:`sgdtails.theory.theorem2.check_theorem2` and :func:`sgdtails.theory.theorem3.check_theorem3`; their
 verdicts and fitted slopes are carried in the table.
 
 For Theorem 2 the Frobenius statement does not involve p (it is the ℓ1 error of the eigenvalues,
 always inside p ≥ α/2), so its "p < α" control is the eigenvalue statement at p < α/2.
 
-A fourth panel shows d₀ against α (:func:`theory.required_size.required_size`): the smallest size
+A fourth panel shows d₀ against α (:func:`sgdtails.theory.required_size.required_size`): the smallest size
 at which P(error ≤ ε) ≥ 0.9, measured where reachable and extrapolated by the fitted power law
 otherwise (open markers), in parameters (d for Theorem 1, h² for h × h matrices).
 
@@ -32,16 +32,17 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
-from figures._common import Table, group_by, new_figure
-from theory.required_size import required_size
-from theory.theorem1 import check_theorem1
-from theory.theorem2 import check_theorem2
-from theory.theorem3 import check_theorem3
+from sgdtails.figures._common import Table, group_by, new_figure
+from sgdtails.simulator.run_options import RunOptions
+from sgdtails.theory.required_size import required_size
+from sgdtails.theory.suite import THEOREMS
+from sgdtails.theory.theorem1 import check_theorem1
+from sgdtails.theory.theorem2 import check_theorem2
+from sgdtails.theory.theorem3 import check_theorem3
 
 __all__ = ["Case", "ConvergenceConfig", "cases", "compute", "config_for_scale", "plot", "to_params"]
 
 NAME = "convergence"
-THEOREMS = ("theorem1", "theorem2", "theorem3")
 _XLABEL = {"theorem1": "d (entries)", "theorem2": "h (W is h × h)", "theorem3": "h (columns of h × h W)"}
 _TITLE = {
     "theorem1": "Theorem 1: magnitude pruning",
@@ -156,8 +157,9 @@ def cases(config: ConvergenceConfig) -> list[Case]:
     return out
 
 
-def _run(case: Case, config: ConvergenceConfig, seed: np.random.SeedSequence):
-    common = dict(p=case.p, kappa=config.kappa, eps=config.eps, trials=config.trials, structure=case.structure, seed=seed)
+def _run(case: Case, config: ConvergenceConfig, seed: np.random.SeedSequence, run: RunOptions):
+    common = dict(p=case.p, kappa=config.kappa, eps=config.eps, trials=config.trials, structure=case.structure, seed=seed,
+                  run=run)
     if case.theorem == "theorem1":
         return check_theorem1(case.alpha, sizes=config.sizes1, **common)
     if case.theorem == "theorem2":
@@ -173,10 +175,10 @@ def _row(case: Case, config: ConvergenceConfig, **values: object) -> dict[str, o
     return {**row, **{k: values.get(k) for k in keys}}
 
 
-def _error_rows(config: ConvergenceConfig) -> list[dict[str, object]]:
+def _error_rows(config: ConvergenceConfig, run: RunOptions) -> list[dict[str, object]]:
     rows = []
     for i, case in enumerate(cases(config)):
-        result = _run(case, config, np.random.SeedSequence(config.seed, spawn_key=(i,)))
+        result = _run(case, config, np.random.SeedSequence(config.seed, spawn_key=(i,)), run)
         series = next(s for s in result.series if not case.series or s.label == case.series)
         for r in series.rows:
             rows.append(_row(case, config, quantity="median_error", size_name=r["size_name"], size=r["size"],
@@ -193,13 +195,14 @@ def to_params(size: float, power: int) -> float:
         return math.inf
 
 
-def _d0_rows(config: ConvergenceConfig) -> list[dict[str, object]]:
+def _d0_rows(config: ConvergenceConfig, run: RunOptions) -> list[dict[str, object]]:
     rows = []
     for t, (theorem, top) in enumerate(zip(THEOREMS, config.d0_max)):
         for i, alpha in enumerate(config.d0_alphas):
             est = required_size(alpha, p=config.p, kappa=config.kappa, eps=config.eps,
                                 confidence=config.d0_confidence, theorem=theorem, max_measured=int(top),
-                                trials=config.d0_trials, seed=np.random.SeedSequence(config.seed, spawn_key=(100 + t, i)))
+                                trials=config.d0_trials, seed=np.random.SeedSequence(config.seed, spawn_key=(100 + t, i)),
+                                run=run)
             power = 1 if theorem == "theorem1" else 2  # parameters: d, or h² for an h × h matrix
             case = Case(theorem, f"d0 (P >= {config.d0_confidence:g})", "main", alpha, config.p, "iid", "")
             d0 = to_params(est.d0, power)
@@ -211,8 +214,11 @@ def _d0_rows(config: ConvergenceConfig) -> list[dict[str, object]]:
     return rows
 
 
-def compute(config: ConvergenceConfig = ConvergenceConfig()) -> Table:
+def compute(config: ConvergenceConfig = ConvergenceConfig(), *, run: RunOptions = RunOptions()) -> Table:
     """Median errors per (curve, size) with slopes and verdicts, then d₀ per (theorem, α).
+
+    ``run`` says where the checks' Monte-Carlo cells run (:class:`~sgdtails.simulator.RunOptions`);
+    the numbers do not depend on it.
 
     Returns
     -------
@@ -221,7 +227,7 @@ def compute(config: ConvergenceConfig = ConvergenceConfig()) -> Table:
         size, params, value, lo, hi, p_within, fitted_slope, theory_slope, theory_value, verdict``
         (module docstring); None (empty in the CSV) where a field does not apply.
     """
-    return _error_rows(config) + _d0_rows(config)
+    return _error_rows(config, run) + _d0_rows(config, run)
 
 
 def _error_panel(ax, rows: Table, main_alphas: list[float]) -> None:

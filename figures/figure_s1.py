@@ -3,7 +3,7 @@ r"""Figure S1: tail index α against the pruning ratio 1 − κ₂(W, ε) of syn
 Section S1.6.2: α_i ~ U(1.75, 2), i = 1 … 250; for each α_i one matrix of each structure
 (``iid``: independent SαS(1) entries, the HML condition; ``column``: independent elliptical SαS
 columns; ``layer``: the whole matrix one elliptical SαS vector), and the pruning ratio at relative
-error ε = 0.1, p = 2 (SPEC §2, :func:`simulator.pruning_ratio`). Expected: ``iid`` prunes clearly
+error ε = 0.1, p = 2 (docs/theory.md §2, :func:`sgdtails.simulator.pruning_ratio`). Expected: ``iid`` prunes clearly
 more as α falls, ``column`` less so, ``layer`` not at all (a ``layer`` matrix is √A·G with a single
 scalar A, and the pruning ratio is scale free, so its law does not depend on α).
 
@@ -11,22 +11,25 @@ Beyond the paper the same is emitted for node pruning (``scheme="nodes"``: colum
 norm, the ratio counts columns) and singular-value pruning (``scheme="singular"``: the ratio counts
 singular values, Theorem 2's count).
 
-Each (α, structure) is one cell of a :class:`simulator.sweep.Study`, so an interrupted run resumes.
+Each (α, structure) is one cell of a :class:`sgdtails.simulator.sweep.Study`, so an interrupted run resumes.
 The α_i are drawn from the figure seed on their own stream; cell i draws its matrix from
 ``cell_seed(seed, i)``.
 """
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from figures._common import Table, engine_fingerprint, group_by, new_figure, spearman
-from simulator.compressibility import SCHEMES, pruning_ratio
-from simulator.elliptical import STRUCTURES, sample_weights
-from simulator.sweep import Study, run_study
+from sgdtails.figures._common import Table, group_by, new_figure, spearman
+from sgdtails.simulator.compressibility import pruning_ratio
+from sgdtails.simulator.elliptical import sample_weights
+from sgdtails.simulator.fingerprint import engine_fingerprint
+from sgdtails.simulator.run_options import RunOptions
+from sgdtails.simulator.sweep import Study, run_study
+from sgdtails.simulator.validate import check_alpha, check_eps, check_int, check_p, check_subset
+from sgdtails.simulator.vocabulary import SCHEMES, STRUCTURES
 
 __all__ = ["FigureS1Config", "S1Cell", "compute", "config_for_scale", "draw_alphas", "plot", "s1_cell", "summary"]
 
@@ -65,21 +68,18 @@ class FigureS1Config:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if isinstance(self.n_alpha, bool) or not isinstance(self.n_alpha, int) or self.n_alpha < 2:
-            raise ValueError(f"n_alpha must be an int >= 2, got {self.n_alpha!r}")
-        if not 0.0 < self.alpha_low < self.alpha_high <= 2.0:
-            raise ValueError(f"need 0 < alpha_low < alpha_high <= 2, got {self.alpha_low!r}, {self.alpha_high!r}")
-        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 2:
-            raise ValueError(f"size must be an int >= 2, got {self.size!r}")
-        if not 0.0 < self.eps < 1.0:
+        check_int(self.n_alpha, "n_alpha", low=2)
+        check_alpha(self.alpha_low, "alpha_low")
+        check_alpha(self.alpha_high, "alpha_high")
+        if not self.alpha_low < self.alpha_high:
+            raise ValueError(f"need alpha_low < alpha_high, got {self.alpha_low!r}, {self.alpha_high!r}")
+        check_int(self.size, "size", low=2)
+        if not 0.0 < check_eps(self.eps) < 1.0:
             raise ValueError(f"eps must be in (0, 1), got {self.eps!r}")
-        if not self.p > 0.0:
-            raise ValueError(f"p must be > 0, got {self.p!r}")
-        for name, values, allowed in (("structures", self.structures, STRUCTURES), ("schemes", self.schemes, SCHEMES)):
-            if not values or any(v not in allowed for v in values):
-                raise ValueError(f"{name} must be a non-empty subset of {allowed}, got {values!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
+        check_p(self.p)
+        check_subset(self.structures, "structures", STRUCTURES)
+        check_subset(self.schemes, "schemes", SCHEMES)
+        check_int(self.seed, "seed", low=0)
 
 
 def config_for_scale(scale: str, seed: int = 0) -> FigureS1Config:
@@ -126,25 +126,15 @@ def _grid(config: FigureS1Config) -> list[S1Cell]:
     ]
 
 
-def compute(
-    config: FigureS1Config = FigureS1Config(),
-    *,
-    cache_dir: str | None = None,
-    jobs: int | None = 1,
-    scheduler: str | None = None,
-    progress: bool = False,
-    resume: bool = True,
-) -> Table:
+def compute(config: FigureS1Config = FigureS1Config(), *, run: RunOptions = RunOptions()) -> Table:
     """Pruning ratios of every (α_i, structure, scheme).
 
     Parameters
     ----------
     config : FigureS1Config
-    cache_dir : path, optional
-        Folder of the resumable cell cache (``cache_dir/figure_s1/``); a temporary one if None.
-    jobs, scheduler, progress, resume
-        As in :func:`simulator.sweep.run_study` (``jobs=1``: in this process; ``resume=False``
-        recomputes every cached cell).
+    run : RunOptions
+        Where the cells run and where their records are kept (``run.cache_dir/figure_s1/``, a
+        temporary folder if None), as in :func:`sgdtails.simulator.run_study`.
 
     Returns
     -------
@@ -153,9 +143,7 @@ def compute(
         α index, structure, scheme.
     """
     study = Study(NAME, s1_cell, _grid(config), seed=config.seed, version=f"1+{engine_fingerprint()}")
-    with tempfile.TemporaryDirectory(prefix="figure_s1_") as tmp:
-        result = run_study(study, cache_dir or tmp, jobs=jobs, scheduler=scheduler, resume=resume,
-                           progress=progress)
+    result = run_study(study, run=run)
     if result.failed:
         raise RuntimeError(f"{len(result.failed)} Figure S1 cells failed, first: {result.failed[0]['error']}")
     keys = ("alpha_index", "alpha", "structure", "scheme", "pruning_ratio", "eps", "p", "size")

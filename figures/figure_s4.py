@@ -1,7 +1,7 @@
 r"""Figure S4: the factor ρ_ε(κ) of Theorem S6 and its upper bound, against κ, for several ε.
 
-ρ_ε(κ) = min(ε^(1−κ) exp(1.5 h_b(κ)), 1) (:func:`theory.entropy.rho_eps_fig_s4`, the value of
-ρ_ε(κ, d) whenever d and κd are even) and min(3ε^(1−κ), 1) (:func:`theory.entropy.rho_eps_upper`),
+ρ_ε(κ) = min(ε^(1−κ) exp(1.5 h_b(κ)), 1) (:func:`sgdtails.theory.entropy.rho_eps_fig_s4`, the value of
+ρ_ε(κ, d) whenever d and κd are even) and min(3ε^(1−κ), 1) (:func:`sgdtails.theory.entropy.rho_eps_upper`),
 h_b in nats. Both are non-decreasing in κ, equal ε at κ = 0 and 1 at κ = 1 (text below Theorem S6).
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
-from figures._common import Table, group_by, new_figure
-from theory.entropy import rho_eps_fig_s4, rho_eps_upper
+from sgdtails.figures._common import Table, group_by, new_figure
+from sgdtails.theory.entropy import rho_eps_fig_s4, rho_eps_upper
 
 __all__ = ["FigureS4Config", "compute", "config_for_scale", "plot"]
 

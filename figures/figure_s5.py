@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
-from figures._common import Table, new_figure
-from simulator.stable import sample_sas
+from sgdtails.figures._common import Table, new_figure
+from sgdtails.simulator.stable import sample_sas
 
 __all__ = ["FigureS5Config", "compute", "config_for_scale", "plot", "top_share"]
 

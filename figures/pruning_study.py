@@ -1,19 +1,20 @@
-r"""Synthetic pruning study (Section S1.6.1; SPEC §6): how robust are random SαS FCN6 nets to pruning?
+r"""Synthetic pruning study (Section S1.6.1; docs/theory.md §6): how robust are random SαS FCN6 nets to pruning?
 
 Networks: FCN6 analogues, 6 hidden layers of width h with ReLU, input 784, output 10, no biases.
-For each α the hidden-layer weights are i.i.d. SαS(α) (:func:`simulator.sample_weights`), each
+For each α the hidden-layer weights are i.i.d. SαS(α) (:func:`sgdtails.simulator.sample_weights`), each
 hidden layer scaled to unit Frobenius norm; the last layer is drawn like PyTorch's default
-``nn.Linear`` init, U(±1/√h). Inputs: i.i.d. N(0, 1) of MNIST shape; labels: argmax of the
+``nn.Linear`` init, U(±1/√h) — the teacher network of :func:`sgdtails.realnets.offline.teacher_layers`. Inputs: i.i.d. N(0, 1) of MNIST shape; labels: argmax of the
 unpruned network. Every layer, the last one included (as in the paper's real-network experiments,
-where remaining ratios count all parameters), is pruned at remaining ratio κ = 1 − (target ratio):
+where remaining ratios count all parameters), is pruned at kept fraction κ = 1 − (target ratio),
+under each (scheme, scope) of :data:`sgdtails.simulator.vocabulary.PRUNINGS`:
 
-* ``magnitude_layer``: layer-wise magnitude pruning (the paper's figure),
-  :func:`simulator.prune_magnitude` with ``scope="layer"``;
-* ``magnitude_global``: one threshold over all layers (``scope="global"``);
-* ``singular``: each layer keeps r singular triplets with r(m + n + 1) ≤ κmn (the experiments'
-  parameter count, :func:`simulator.prune_singular` ``count="parameters"``);
-* ``nodes``: each layer keeps the ⌈κ·fan_in⌉ input columns of largest ℓ2 norm
-  (:func:`simulator.prune_nodes`).
+* magnitude, layer: layer-wise magnitude pruning (the paper's figure),
+  :func:`sgdtails.simulator.prune_magnitude` with ``scope="layer"``;
+* magnitude, global: one threshold over all layers (``scope="global"``);
+* singular: each layer keeps r singular triplets with r(m + n + 1) ≤ κmn (the experiments'
+  parameter count, :func:`sgdtails.simulator.prune_singular` ``count="parameters"``);
+* nodes: each layer keeps the ⌈κ·fan_in⌉ input columns of largest ℓ2 norm
+  (:func:`sgdtails.simulator.prune_nodes`).
 
 The ``pruning_ratio`` column is the fraction of all parameters actually removed (it differs from
 the target for ``singular``, whose counts are integers of r(m + n + 1)).
@@ -39,7 +40,6 @@ Traps
 from __future__ import annotations
 
 import math
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,28 +48,31 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from figures._common import Table, default_device, engine_fingerprint, group_by, new_figure
-from simulator.elliptical import sample_weights
-from simulator.pruning import keep_count, prune_magnitude, prune_nodes
-from simulator.sweep import Study, run_study
+from sgdtails.figures._common import Table, group_by, new_figure
+from sgdtails.realnets.device import default_device
+from sgdtails.realnets.offline import teacher_layers, teacher_predict
+from sgdtails.simulator.fingerprint import engine_fingerprint
+from sgdtails.simulator.masks import keep_count, singular_rank
+from sgdtails.simulator.pruning import prune_magnitude, prune_nodes
+from sgdtails.simulator.run_options import RunOptions
+from sgdtails.simulator.sweep import Study, run_study
+from sgdtails.simulator.validate import check_alpha, check_choice, check_int, check_pruning
+from sgdtails.simulator.vocabulary import PRUNINGS
 
 __all__ = [
     "PAPER_ALPHAS",
     "PruningCell",
     "PruningStudyConfig",
-    "SCHEMES",
     "cohen_kappa",
     "compute",
     "config_for_scale",
     "plot",
     "pruning_cell",
-    "singular_rank",
     "summarize",
     "trend",
 ]
 
 NAME = "pruning_study"
-SCHEMES = ("magnitude_layer", "magnitude_global", "singular", "nodes")
 PAPER_ALPHAS = tuple(round(1.5 + 0.05 * i, 2) for i in range(11))
 RATIOS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
@@ -88,8 +91,8 @@ class PruningStudyConfig:
         Networks per α (the plot shows means over repetitions).
     alphas : tuple of float
         Tail indices α ∈ (0, 2].
-    schemes : tuple of str
-        Pruning schemes, a subset of :data:`SCHEMES`.
+    prunings : tuple of (scheme, scope)
+        Prunings, a subset of :data:`sgdtails.simulator.vocabulary.PRUNINGS`.
     pruning_ratios : tuple of float
         Target pruning ratios 1 − κ, each in [0, 1).
     in_features, classes : int
@@ -106,7 +109,7 @@ class PruningStudyConfig:
     n_inputs: int = 60_000
     repetitions: int = 10
     alphas: tuple[float, ...] = PAPER_ALPHAS
-    schemes: tuple[str, ...] = SCHEMES
+    prunings: tuple[tuple[str, str], ...] = PRUNINGS
     pruning_ratios: tuple[float, ...] = RATIOS
     in_features: int = 784
     classes: int = 10
@@ -116,19 +119,19 @@ class PruningStudyConfig:
 
     def __post_init__(self) -> None:
         for name in ("width", "depth", "n_inputs", "repetitions", "in_features", "classes", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < (2 if name == "classes" else 1):
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if not self.alphas or any(not 0.0 < a <= 2.0 for a in self.alphas):
-            raise ValueError(f"alphas must be a non-empty tuple of values in (0, 2], got {self.alphas!r}")
-        if not self.schemes or any(s not in SCHEMES for s in self.schemes):
-            raise ValueError(f"schemes must be a non-empty subset of {SCHEMES}, got {self.schemes!r}")
+            check_int(getattr(self, name), name, low=2 if name == "classes" else 1)
+        if not self.alphas:
+            raise ValueError("alphas must be a non-empty tuple of values in (0, 2]")
+        for a in self.alphas:
+            check_alpha(a, "alphas")
+        if not self.prunings:
+            raise ValueError(f"prunings must be a non-empty subset of {PRUNINGS}")
+        for pair in self.prunings:
+            check_pruning(*pair)
         if not self.pruning_ratios or any(not 0.0 <= r < 1.0 for r in self.pruning_ratios):
             raise ValueError(f"pruning_ratios must be values in [0, 1), got {self.pruning_ratios!r}")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
+        check_choice(self.device, "device", ("auto", "cpu", "cuda"))
+        check_int(self.seed, "seed", low=0)
 
 
 CPU_RATIOS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -166,7 +169,7 @@ class PruningCell:
     n_inputs: int
     in_features: int
     classes: int
-    schemes: str  # comma-separated
+    prunings: str  # comma-separated scheme:scope pairs
     pruning_ratios: str  # comma-separated reprs
     batch_size: int
     device: str
@@ -174,49 +177,32 @@ class PruningCell:
 
 
 def _network(cell: PruningCell, streams: list[np.random.SeedSequence]) -> list[np.ndarray]:
-    """Weights (out × in, float64) of the FCN: SαS hidden layers at unit Frobenius norm, U(±1/√h) last."""
-    dims = [cell.in_features] + [cell.width] * cell.depth
-    layers = []
-    for i in range(cell.depth):
-        w = sample_weights(cell.alpha, (dims[i + 1], dims[i]), structure="iid", seed=streams[i])
-        layers.append(w / np.linalg.norm(w))
-    bound = 1.0 / math.sqrt(cell.width)
-    layers.append(np.random.default_rng(streams[cell.depth]).uniform(-bound, bound, (cell.classes, cell.width)))
-    return layers
+    """Weights (out × in, float64) of the FCN: the teacher network of Section S1.6.1 at the cell's α."""
+    return teacher_layers(cell.alpha, streams, in_features=cell.in_features, width=cell.width, depth=cell.depth,
+                          classes=cell.classes)
 
 
 def _predict(layers: list[np.ndarray], x, batch_size: int):
-    """argmax of the bias-free ReLU network's output on ``x`` (a float32 torch tensor)."""
+    """argmax of the bias-free ReLU network's output on ``x`` (a float32 torch tensor), as NumPy."""
     import torch
 
-    ws = [torch.as_tensor(w, dtype=torch.float32, device=x.device) for w in layers]
-    out = []
-    with torch.no_grad():
-        for start in range(0, x.shape[0], batch_size):
-            h = x[start : start + batch_size]
-            for w in ws[:-1]:
-                h = torch.relu(h @ w.T)
-            out.append(torch.argmax(h @ ws[-1].T, dim=1))
-    return torch.cat(out).cpu().numpy()
+    return teacher_predict(layers, x, dtype=torch.float32, chunk=batch_size).cpu().numpy()
 
 
-def singular_rank(kappa: float, m: int, n: int) -> int:
-    """Triplets kept by :func:`simulator.prune_singular` ``count="parameters"``: max r, r(m+n+1) ≤ κmn."""
-    return min(min(m, n), math.floor(round(kappa * m * n, 6) / (m + n + 1)))
-
-
-def _pruned(scheme: str, layers: list[np.ndarray], svds: list | None, kappa: float) -> tuple[list[np.ndarray], int]:
+def _pruned(scheme: str, scope: str, layers: list[np.ndarray], svds: list | None,
+            kappa: float) -> tuple[list[np.ndarray], int]:
     """The pruned layers and the number of parameters they keep."""
-    if scheme == "magnitude_layer":
-        return prune_magnitude(layers, kappa, scope="layer"), sum(keep_count(kappa, w.size) for w in layers)
-    if scheme == "magnitude_global":
-        return prune_magnitude(layers, kappa, scope="global"), keep_count(kappa, sum(w.size for w in layers))
+    if scheme == "magnitude":
+        pruned = prune_magnitude(layers, kappa, scope=scope)
+        if scope == "layer":
+            return pruned, sum(keep_count(kappa, w.size) for w in layers)  # type: ignore[return-value]
+        return pruned, keep_count(kappa, sum(w.size for w in layers))  # type: ignore[return-value]
     if scheme == "nodes":
         kept = sum(keep_count(kappa, w.shape[1]) * w.shape[0] for w in layers)
         return [prune_nodes(w, kappa, p=2.0, by="columns") for w in layers], kept
     out, kept = [], 0
-    for w, (u, s, vt) in zip(layers, svds):
-        r = singular_rank(kappa, *w.shape)
+    for w, (u, s, vt) in zip(layers, svds):  # type: ignore[arg-type]
+        r = singular_rank(kappa, *w.shape, count="parameters")
         out.append((u[:, :r] * s[:r]) @ vt[:r])  # = prune_singular(w, kappa, count="parameters")
         kept += r * (w.shape[0] + w.shape[1] + 1)
     return out, kept
@@ -245,15 +231,16 @@ def pruning_cell(cell: PruningCell, seed: np.random.SeedSequence) -> list[dict[s
     counts = np.bincount(labels, minlength=cell.classes)
     top_share = float(counts.max()) / labels.size
     total = sum(w.size for w in layers)
-    schemes = cell.schemes.split(",")
-    svds = [np.linalg.svd(w, full_matrices=False) for w in layers] if "singular" in schemes else None
+    prunings = [tuple(pair.split(":")) for pair in cell.prunings.split(",")]
+    svds = [np.linalg.svd(w, full_matrices=False) for w in layers] if any(s == "singular" for s, _ in prunings) else None
     rows = []
-    for scheme in schemes:
+    for scheme, scope in prunings:
         for target in (float(r) for r in cell.pruning_ratios.split(",")):
-            pruned, kept = _pruned(scheme, layers, svds, 1.0 - target)
+            pruned, kept = _pruned(scheme, scope, layers, svds, 1.0 - target)
             pred = _predict(pruned, x, cell.batch_size)
             rows.append({
                 "scheme": scheme,
+                "scope": scope,
                 "target_ratio": target,
                 "pruning_ratio": 1.0 - kept / total,
                 "rel_accuracy": float(np.mean(pred == labels)),
@@ -267,59 +254,50 @@ def pruning_cell(cell: PruningCell, seed: np.random.SeedSequence) -> list[dict[s
 def _grid(config: PruningStudyConfig, device: str) -> list[PruningCell]:
     shared = dict(
         width=config.width, depth=config.depth, n_inputs=config.n_inputs, in_features=config.in_features,
-        classes=config.classes, schemes=",".join(config.schemes),
+        classes=config.classes, prunings=",".join(f"{a}:{b}" for a, b in config.prunings),
         pruning_ratios=",".join(repr(float(r)) for r in config.pruning_ratios), batch_size=config.batch_size,
         device=device, seed=config.seed,
     )
     return [PruningCell(float(a), r, **shared) for r in range(config.repetitions) for a in config.alphas]
 
 
-def compute(
-    config: PruningStudyConfig = PruningStudyConfig(),
-    *,
-    cache_dir: str | None = None,
-    jobs: int | None = 1,
-    scheduler: str | None = None,
-    progress: bool = False,
-    resume: bool = True,
-) -> Table:
-    """Relative accuracy, Cohen's κ and label balance of every (α, repetition, scheme, ratio).
+def compute(config: PruningStudyConfig = PruningStudyConfig(), *, run: RunOptions = RunOptions()) -> Table:
+    """Relative accuracy, Cohen's κ and label balance of every (α, repetition, pruning, ratio).
 
     Cells (one network each) are ordered repetition-major, so a partial run already covers every
-    α. ``cache_dir``, ``jobs``, ``scheduler``, ``progress``, ``resume`` as in :func:`figures.figure_s1.compute`;
-    on ``cuda`` with ``jobs=None`` the cells run in this process (one process drives the GPU).
+    α. ``run`` as in :func:`sgdtails.figures.figure_s1.compute`; on ``cuda`` with ``run.jobs=None``
+    the cells run in this process (one process drives the GPU).
     Local worker processes run one thread each: on a loaded machine, multi-threaded BLAS and
     OpenMP in every cell are many times slower than one thread per process.
 
     Returns
     -------
     Table
-        Rows ``alpha, repetition, scheme, target_ratio, pruning_ratio, rel_accuracy, cohen_kappa,
-        top_share, pred_top_share, width, n_inputs, device``.
+        Rows ``alpha, repetition, scheme, scope, target_ratio, pruning_ratio, rel_accuracy,
+        cohen_kappa, top_share, pred_top_share, width, n_inputs, device``.
     """
     device = default_device() if config.device == "auto" else config.device
-    if device == "cuda" and jobs is None and scheduler is None:
-        jobs = 1  # one process drives the GPU (local workers would each initialise CUDA)
+    if device == "cuda" and run.jobs is None and run.scheduler is None:
+        run = run.replace(jobs=1)  # one process drives the GPU (local workers would each initialise CUDA)
     study = Study(NAME, pruning_cell, _grid(config, device), seed=config.seed, version=f"1+{engine_fingerprint()}",
                   resources={"GPU": 1} if device == "cuda" else None)
-    with tempfile.TemporaryDirectory(prefix="pruning_study_") as tmp:
-        result = run_study(study, cache_dir or tmp, jobs=jobs, scheduler=scheduler, resume=resume,
-                           progress=progress)
+    result = run_study(study, run=run)
     if result.failed:
         raise RuntimeError(f"{len(result.failed)} pruning-study cells failed, first: {result.failed[0]['error']}")
-    keys = ("alpha", "repetition", "scheme", "target_ratio", "pruning_ratio", "rel_accuracy", "cohen_kappa",
+    keys = ("alpha", "repetition", "scheme", "scope", "target_ratio", "pruning_ratio", "rel_accuracy", "cohen_kappa",
             "top_share", "pred_top_share", "width", "n_inputs", "device")
     rows = [{k: r[k] for k in keys} for r in result.rows]
-    rows.sort(key=lambda r: (SCHEMES.index(r["scheme"]), r["alpha"], r["repetition"], r["target_ratio"]))
+    rows.sort(key=lambda r: (PRUNINGS.index((r["scheme"], r["scope"])), r["alpha"], r["repetition"], r["target_ratio"]))
     return rows
 
 
 def summarize(table: Table) -> Table:
-    """Means (and standard errors) over repetitions per (scheme, α, target ratio)."""
+    """Means (and standard errors) over repetitions per (scheme, scope, α, target ratio)."""
     out = []
-    for (scheme, alpha, target), rows in sorted(group_by(table, "scheme", "alpha", "target_ratio").items(),
-                                                key=lambda kv: (SCHEMES.index(kv[0][0]), kv[0][1], kv[0][2])):
-        row = {"scheme": scheme, "alpha": alpha, "target_ratio": target, "n": len(rows)}
+    groups = group_by(table, "scheme", "scope", "alpha", "target_ratio")
+    for (scheme, scope, alpha, target), rows in sorted(
+            groups.items(), key=lambda kv: (PRUNINGS.index(kv[0][:2]), kv[0][2], kv[0][3])):
+        row = {"scheme": scheme, "scope": scope, "alpha": alpha, "target_ratio": target, "n": len(rows)}
         for key in ("pruning_ratio", "rel_accuracy", "cohen_kappa", "top_share"):
             v = np.array([r[key] for r in rows], dtype=float)
             v = v[np.isfinite(v)]
@@ -332,12 +310,12 @@ def summarize(table: Table) -> Table:
 def trend(table: Table) -> Table:
     """Least-squares slope (per unit α) of relative accuracy and Cohen's κ against α, with SE and z.
 
-    One row per (scheme, target ratio), fitted on all (α, repetition) rows (NaN κ's dropped); a
-    resolved α trend has |z| well above 2 (negative slope: lower α is more robust).
+    One row per (scheme, scope, target ratio), fitted on all (α, repetition) rows (NaN κ's
+    dropped); a resolved α trend has |z| well above 2 (negative slope: lower α is more robust).
     """
     out = []
-    for (scheme, target), rows in group_by(table, "scheme", "target_ratio").items():
-        row = {"scheme": scheme, "target_ratio": target}
+    for (scheme, scope, target), rows in group_by(table, "scheme", "scope", "target_ratio").items():
+        row = {"scheme": scheme, "scope": scope, "target_ratio": target}
         for key in ("rel_accuracy", "cohen_kappa"):
             a = np.array([r["alpha"] for r in rows], dtype=float)
             y = np.array([r[key] for r in rows], dtype=float)
@@ -358,21 +336,21 @@ def trend(table: Table) -> Table:
 
 
 def plot(table: Table) -> Figure:
-    """Mean relative accuracy (top row) and Cohen's κ (bottom) vs pruning ratio, colour = α, per scheme."""
+    """Mean relative accuracy (top row) and Cohen's κ (bottom) vs pruning ratio, colour = α, per pruning."""
     means = summarize(table)
-    schemes = [s for s in SCHEMES if any(r["scheme"] == s for r in means)]
+    prunings = [pr for pr in PRUNINGS if any((r["scheme"], r["scope"]) == pr for r in means)]
     alphas = sorted({r["alpha"] for r in means})
     norm = Normalize(min(alphas), max(alphas) if max(alphas) > min(alphas) else min(alphas) + 1e-9)
     cmap = colormaps["viridis"]
-    fig, axes = new_figure(2, len(schemes), width=3.4, height=2.9, sharey="row")
-    by = group_by(means, "scheme", "alpha")
-    for j, scheme in enumerate(schemes):
+    fig, axes = new_figure(2, len(prunings), width=3.4, height=2.9, sharey="row")
+    by = group_by(means, "scheme", "scope", "alpha")
+    for j, (scheme, scope) in enumerate(prunings):
         for alpha in alphas:
-            rows = sorted(by.get((scheme, alpha), []), key=lambda r: r["pruning_ratio"])
+            rows = sorted(by.get((scheme, scope, alpha), []), key=lambda r: r["pruning_ratio"])
             x = [r["pruning_ratio"] for r in rows]
             for i, key in enumerate(("rel_accuracy", "cohen_kappa")):
                 axes[i, j].plot(x, [r[key] for r in rows], color=cmap(norm(alpha)), lw=1.2, marker=".", ms=3)
-        axes[0, j].set_title(scheme.replace("_", " "), fontsize=9)
+        axes[0, j].set_title(scheme if scheme != "magnitude" else f"magnitude {scope}", fontsize=9)
         axes[1, j].set_xlabel("pruning ratio 1 − κ")
     axes[0, 0].set_ylabel("relative accuracy")
     axes[1, 0].set_ylabel("Cohen's κ (pruned vs unpruned)")

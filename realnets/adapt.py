@@ -1,27 +1,31 @@
-"""Pruning of torch models through :mod:`simulator` (SPEC §2, paper Section S1.5): tensors ↔ arrays only.
+"""Pruning of torch models through :mod:`sgdtails.simulator` (docs/theory.md §2, paper Section S1.5).
 
-Every pruned value comes from a ``simulator`` function; this module only reshapes tensors to the
-matrices the paper prunes, centres them, and writes the result back:
+Every pruned value comes from a ``sgdtails.simulator`` function; this module only reshapes
+tensors to the matrices the paper prunes, centres them, and writes the result back. A pruning is
+a ``scheme`` × ``scope`` pair (:data:`sgdtails.simulator.vocabulary.PRUNINGS`):
 
-* ``"magnitude"``: layer-wise magnitude pruning, :func:`simulator.prune_magnitude` ``scope="layer"``;
-* ``"global"``: global magnitude pruning over all layers, ``scope="global"``;
-* ``"singular"``: :func:`simulator.prune_singular` per layer; a conv weight (out, in, kh, kw) is
-  pruned as the out × (in·kh·kw) matrix (the paper's code); ``count="parameters"`` by default, so the
-  pruning ratio counts the r(m + n + 1) numbers of r kept triplets;
-* ``"nodes"``: :func:`simulator.prune_nodes` per layer; a ``Linear`` weight (out × in) loses whole
-  columns (input nodes, Theorem 3); a conv weight loses whole kh×kw kernels ranked by their ℓp norm
-  (the (kh·kw) × (out·in) matrix whose columns are the kernels).
+* ``scheme="magnitude"``, ``scope="layer"`` (the default, the paper's Figure 4): layer-wise
+  magnitude pruning, :func:`sgdtails.simulator.prune_magnitude` ``scope="layer"``;
+* ``scheme="magnitude"``, ``scope="global"``: one budget over all layers (Figure S2);
+* ``scheme="singular"``: :func:`sgdtails.simulator.prune_singular` per layer; a conv weight
+  (out, in, kh, kw) is pruned as the out × (in·kh·kw) matrix (the paper's code);
+  ``count="parameters"`` by default, so κ counts the r(m + n + 1) numbers of r kept triplets;
+* ``scheme="nodes"``: :func:`sgdtails.simulator.prune_nodes` per layer; a ``Linear`` weight
+  (out × in) loses whole columns (input nodes, Theorem 3); a conv weight loses whole kh×kw kernels
+  ranked by their ℓp norm (the (kh·kw) × (out·in) matrix whose columns are the kernels).
 
-Median centring (``center="median"``, the experiments' default): each layer's median is
-subtracted first and added back after, for every scheme, so pruned entries take the median value
-(for the magnitude schemes ``prune_magnitude`` does this itself). ``ratio`` is always the
-**pruning** ratio 1 − κ ∈ [0, 1]; ratio 0 leaves every layer unchanged (even for singular value
-pruning, where keeping r triplets of an m×n matrix costs r(m + n + 1) numbers, so any κ < 1 already
-drops rank), ratio 1 sets every entry of every layer to its centre.
+``kappa`` is the kept fraction κ ∈ [0, 1] (the pruning ratio is 1 − κ): κ = 1 leaves every layer
+unchanged (even for singular value pruning, where keeping r triplets of an m×n matrix costs
+r(m + n + 1) numbers, so any κ < 1 already drops rank), κ = 0 sets every entry of every layer to
+its centre. Median centring (``center="median"``, the experiments' default): each layer's median
+is subtracted first and added back after, for every scheme, so pruned entries take the median.
 
-To keep pruned weights pruned while training continues, :func:`keep_mask` tells which entries a
-magnitude or node pruning kept and :func:`freeze_pruned` zeroes the gradient of the others (plain
-SGD without momentum or weight decay then never moves them).
+To keep pruned weights pruned while training continues, :func:`pruning_masks` gives the entries a
+magnitude or node pruning keeps — the same :func:`sgdtails.simulator.magnitude_mask` /
+:func:`sgdtails.simulator.node_mask` the pruning applies — and :func:`freeze_pruned` zeroes the
+gradient of the others (plain SGD without momentum or weight decay then never moves them).
+Singular value pruning changes every entry and has no mask: its kept subspaces are
+:func:`sgdtails.simulator.singular_projector`.
 """
 from __future__ import annotations
 
@@ -32,38 +36,25 @@ import numpy as np
 import torch
 from torch import nn
 
-from realnets.models import layer_weights
-from simulator import prune_magnitude, prune_nodes, prune_singular
+from sgdtails.realnets.models import layer_weights
+from sgdtails.simulator import magnitude_mask, node_mask, prune_magnitude, prune_nodes, prune_singular
+from sgdtails.simulator.validate import check_choice, check_kappa, check_pruning
+from sgdtails.simulator.vocabulary import CENTERS, SINGULAR_COUNTS
 
 __all__ = [
-    "SCHEMES",
     "as_matrix",
+    "freeze_pruned",
     "layer_arrays",
     "prune_arrays",
     "prune_model",
+    "pruning_masks",
     "with_arrays",
-    "keep_mask",
-    "freeze_pruned",
 ]
-
-SCHEMES = ("magnitude", "global", "singular", "nodes")
-CENTERS = (None, "median")
 
 
 def layer_arrays(model: nn.Module) -> list[np.ndarray]:
-    """float64 NumPy copies of the model's prunable weights (:func:`realnets.layer_weights`), torch layout."""
+    """float64 NumPy copies of the model's prunable weights (:func:`sgdtails.realnets.layer_weights`), torch layout."""
     return [w.detach().cpu().double().numpy().copy() for w in layer_weights(model)]
-
-
-def _check(scheme: str, ratio: float, center: str | None) -> float:
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
-    if center not in CENTERS:
-        raise ValueError(f"center must be one of {CENTERS}, got {center!r}")
-    r = float(ratio)
-    if not 0.0 <= r <= 1.0:
-        raise ValueError(f"ratio (the pruning ratio 1 − κ) must be in [0, 1], got {ratio}")
-    return r
 
 
 def as_matrix(w: np.ndarray, scheme: str) -> np.ndarray:
@@ -84,11 +75,19 @@ def _unmatrix(a: np.ndarray, w: np.ndarray, scheme: str) -> np.ndarray:
     return (a if scheme == "singular" else a.T).reshape(w.shape)
 
 
+def _check(kappa: float, scheme: str, scope: str, center: str | None) -> float:
+    k = check_kappa(kappa, allow_zero=True)
+    check_pruning(scheme, scope)
+    check_choice(center, "center", CENTERS)
+    return k
+
+
 def prune_arrays(
     layers: Sequence[np.ndarray],
-    scheme: str,
-    ratio: float,
+    kappa: float,
     *,
+    scheme: str = "magnitude",
+    scope: str = "layer",
     center: str | None = "median",
     count: str = "parameters",
     p: float = 2.0,
@@ -99,41 +98,45 @@ def prune_arrays(
     ----------
     layers : sequence of arrays
         2-D ``Linear`` weights (out × in) and/or 4-D conv weights (out, in, kh, kw).
-    scheme : {"magnitude", "global", "singular", "nodes"}
-    ratio : float
-        Pruning ratio 1 − κ ∈ [0, 1].
+    kappa : float
+        Kept fraction κ ∈ [0, 1] (pruning ratio 1 − κ).
+    scheme : {"magnitude", "singular", "nodes"}
+    scope : {"layer", "global"}
+        One budget per layer, or (magnitude only) one over all layers.
     center : {"median", None}
         Median centring (the experiments) or none.
     count : {"parameters", "paper", "values"}
-        Singular values: what κ counts (:func:`simulator.prune_singular`).
+        Singular values: what κ counts (:func:`sgdtails.simulator.singular_rank`).
     p : float
         Node pruning: exponent of the norm that ranks columns / kernels.
     """
-    r = _check(scheme, ratio, center)
+    k = _check(kappa, scheme, scope, center)
+    check_choice(count, "count", SINGULAR_COUNTS)
     layers = [np.asarray(w, dtype=np.float64) for w in layers]
     centres = [float(np.median(w)) if center == "median" else 0.0 for w in layers]
-    if r == 0.0:  # nothing pruned (singular value pruning by parameter count would otherwise drop rank)
+    if k == 1.0:  # nothing pruned (singular value pruning by parameter count would otherwise drop rank)
         return [w.copy() for w in layers]
-    if r == 1.0:
+    if k == 0.0:
         return [np.full_like(w, c) for w, c in zip(layers, centres)]
-    kappa = 1.0 - r
-    if scheme in ("magnitude", "global"):
-        out = prune_magnitude(list(layers), kappa, scope="layer" if scheme == "magnitude" else "global", center=center)
-        return [np.asarray(o) for o in out]
+    if scheme == "magnitude":
+        out = prune_magnitude(list(layers), k, scope=scope, center=center)
+        return [np.asarray(o) for o in out]  # type: ignore[union-attr]
     pruned = []
     for w, c in zip(layers, centres):
         a = as_matrix(w - c, scheme)
-        a = prune_singular(a, kappa, count=count) if scheme == "singular" else prune_nodes(a, kappa, p=p)
+        a = prune_singular(a, k, count=count) if scheme == "singular" else prune_nodes(a, k, p=p)
         pruned.append(_unmatrix(a, w, scheme) + c)
     return pruned
 
 
-def prune_model(model: nn.Module, scheme: str, ratio: float, **kw: object) -> nn.Module:
-    """A deep copy of ``model`` with every prunable layer pruned by :func:`prune_arrays`.
+def prune_model(model: nn.Module, kappa: float, *, scheme: str = "magnitude", scope: str = "layer",
+                **kw: object) -> nn.Module:
+    """A deep copy of ``model`` with every prunable layer pruned by :func:`prune_arrays` at kept fraction κ.
 
-    ``model`` itself is not changed. Keywords as in :func:`prune_arrays`.
+    ``model`` itself is not changed. Other keywords (``center``, ``count``, ``p``) as in
+    :func:`prune_arrays`.
     """
-    return with_arrays(model, prune_arrays(layer_arrays(model), scheme, ratio, **kw))
+    return with_arrays(model, prune_arrays(layer_arrays(model), kappa, scheme=scheme, scope=scope, **kw))  # type: ignore[arg-type]
 
 
 def with_arrays(model: nn.Module, arrays: Sequence[np.ndarray]) -> nn.Module:
@@ -150,21 +153,35 @@ def with_arrays(model: nn.Module, arrays: Sequence[np.ndarray]) -> nn.Module:
     return out
 
 
-def keep_mask(original: nn.Module, pruned: nn.Module, *, center: str | None = "median") -> list[torch.Tensor]:
-    """Boolean masks (True = kept) of the entries a magnitude or node pruning left unchanged.
+def pruning_masks(
+    model: nn.Module,
+    kappa: float,
+    *,
+    scheme: str = "magnitude",
+    scope: str = "layer",
+    center: str | None = "median",
+    p: float = 2.0,
+) -> list[torch.Tensor]:
+    """Boolean masks (True = kept) of the entries :func:`prune_model` keeps, one per prunable layer.
 
-    An entry is pruned when its value changed or when it now equals the layer's centre (median
-    or 0) while it did not before; an entry that already equalled the centre counts as kept
-    (pruning it would not change it). Not meaningful for singular value pruning, which changes
-    every entry.
+    They are :func:`sgdtails.simulator.magnitude_mask` and :func:`sgdtails.simulator.node_mask`
+    of the layers (in the matrix layout of :func:`as_matrix`), on the device of each weight.
+    ``scheme="singular"`` raises: singular value pruning changes every entry.
     """
-    masks = []
-    for w, q in zip(layer_weights(original), layer_weights(pruned)):
-        w, q = w.detach(), q.detach()
-        value = float(np.median(w.cpu().double().numpy())) if center == "median" else 0.0
-        c = torch.tensor(value, dtype=w.dtype, device=w.device)  # the centre as pruning wrote it back
-        masks.append((q == w) & ((q != c) | (w == c)))
-    return masks
+    k = _check(kappa, scheme, scope, center)
+    if scheme == "singular":
+        raise ValueError("singular value pruning changes every entry and has no mask; "
+                         "its kept subspaces are sgdtails.simulator.singular_projector")
+    arrays = layer_arrays(model)
+    if k in (0.0, 1.0):
+        masks = [np.full(w.shape, k == 1.0) for w in arrays]
+    elif scheme == "magnitude":
+        masks = list(magnitude_mask(arrays, k, scope=scope, center=center))  # type: ignore[call-overload]
+    else:
+        centres = [float(np.median(w)) if center == "median" else 0.0 for w in arrays]
+        masks = [_unmatrix(np.asarray(node_mask(as_matrix(w - c, "nodes"), k, p=p)), w, "nodes")
+                 for w, c in zip(arrays, centres)]
+    return [torch.from_numpy(np.ascontiguousarray(m)).to(w.device) for m, w in zip(masks, layer_weights(model))]
 
 
 def freeze_pruned(model: nn.Module, masks: Sequence[torch.Tensor]) -> list[torch.utils.hooks.RemovableHandle]:

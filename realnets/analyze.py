@@ -1,6 +1,6 @@
-"""Analysis of trained runs: tail indices, compressibility, pruning curves, trained vs synthetic (SPEC §6).
+"""Analysis of trained runs: tail indices, compressibility, pruning curves, trained vs synthetic (docs/theory.md §6).
 
-:func:`analyze_run` reads one run directory written by :func:`realnets.train` and returns tidy
+:func:`analyze_run` reads one run directory written by :func:`sgdtails.realnets.train` and returns tidy
 tables (lists of flat dicts), also written as CSV to ``run_dir/analysis/`` (and ``tables.json``,
 which later calls reuse). :func:`analyze_runs` concatenates the tables of many runs.
 
@@ -12,7 +12,7 @@ Tables
     Figures 1 and 7. ``test_acc`` is the accuracy of the *final* weights, the base of the relative
     accuracies.
 ``layers`` (one row per layer)
-    α̂ by :func:`simulator.tail_index` with ``method="paper"`` (rows are the vectors: a ``Linear``
+    α̂ by :func:`sgdtails.simulator.tail_index` with ``method="paper"`` (rows are the vectors: a ``Linear``
     weight out × in as is, the last layer transposed, a conv weight as (out·in) × (kh·kw); capped at 2)
     and ``method="mmo"`` (all entries, univariate, not capped), both on the **averaged** weights
     (``alpha_source = "averaged"``; runs that did not converge have none and use the final
@@ -20,14 +20,15 @@ Tables
     (Figure 3): ``pr_magnitude`` (entries), ``pr_singular`` (fraction of singular values, Theorem 2's
     count; conv as out × (in·kh·kw)), ``pr_nodes`` (columns; conv: kh×kw kernels). Then the
     trained-vs-synthetic comparison (below).
-``pruning`` (one row per scheme and pruning ratio)
+``pruning`` (one row per pruning — ``scheme`` and ``scope`` — and pruning ratio 1 − κ)
     Test accuracy after pruning every layer of the final weights with median centring
-    (:func:`realnets.adapt.prune_model`) over the paper's grids :data:`RATIO_GRIDS`; ``remaining``
+    (:func:`sgdtails.realnets.adapt.prune_model`) over the paper's grids :data:`RATIO_GRIDS`
+    (``pruning_ratio`` = 1 − κ, the paper states its grids as pruning ratios); ``remaining``
     is the fraction of the model's parameters kept, counted over the whole model (singular value
     pruning: r(m + n + 1) per layer with r the rank left); ``relative_acc`` = accuracy / unpruned accuracy.
 ``synthetic`` (one row per layer, structure and seed)
     The pruning ratio at ε = 0.1 of matrices of the layer's shape (conv: out × (in·kh·kw)) drawn by
-    :func:`simulator.sample_weights` at α = the layer's α̂ (paper convention), for each structure
+    :func:`sgdtails.simulator.sample_weights` at α = the layer's α̂ (paper convention), for each structure
     ``iid`` / ``column`` / ``layer``.
 
 Verdict rule (the comparison the paper does not make per layer): a layer's ``closest`` structure
@@ -41,7 +42,6 @@ layer still close to PyTorch's uniform initialisation is), else ``"ambiguous"``,
 """
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
@@ -53,17 +53,20 @@ import numpy as np
 import torch
 from torch import nn
 
-from realnets.adapt import SCHEMES, as_matrix, layer_arrays, prune_arrays, with_arrays
-from realnets.data import Dataset, load_dataset
-from realnets.models import build_model, default_input_shape
-from realnets.train import TrainConfig, default_device
-from simulator import pruning_ratio, sample_weights, tail_index
+from sgdtails.realnets.adapt import as_matrix, layer_arrays, prune_arrays, with_arrays
+from sgdtails.realnets.data import Dataset, load_dataset
+from sgdtails.realnets.models import build_model, default_input_shape
+from sgdtails.realnets.device import default_device
+from sgdtails.realnets.train import TrainConfig
+from sgdtails.simulator import pruning_ratio, sample_weights, tail_index
+from sgdtails.simulator.records import write_csv, write_json
+from sgdtails.simulator.validate import check_int, check_pruning
+from sgdtails.simulator.vocabulary import PRUNINGS, STRUCTURES
 
 __all__ = [
     "EPS",
     "P",
     "RATIO_GRIDS",
-    "STRUCTURES",
     "TABLES",
     "Run",
     "load_run",
@@ -74,9 +77,8 @@ __all__ = [
 ]
 
 EPS, P = 0.1, 2.0
-STRUCTURES = ("iid", "column", "layer")
 TABLES = ("model", "layers", "pruning", "synthetic")
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 
 
 def _grid(*parts: Iterable[float]) -> tuple[float, ...]:
@@ -84,10 +86,10 @@ def _grid(*parts: Iterable[float]) -> tuple[float, ...]:
 
 
 _MAGNITUDE = _grid((0, 0.1, 0.2, 0.3, 0.4), np.arange(0.5, 1.0 + 1e-9, 0.025))
-#: SPEC §6 grids of pruning ratios 1 − κ, per scheme (``global`` uses the magnitude grid).
+#: The paper's grids of pruning ratios 1 − κ (docs/theory.md §6), per scheme (both scopes of
+#: magnitude pruning use the magnitude grid).
 RATIO_GRIDS = {
     "magnitude": _MAGNITUDE,
-    "global": _MAGNITUDE,
     "singular": _grid((0, 0.25, 0.5, 0.6), np.arange(0.65, 0.9 + 1e-9, 0.05), np.arange(0.91, 1.0 + 1e-9, 0.01)),
     "nodes": _grid(np.arange(0.0, 1.0 + 1e-9, 0.05)),
 }
@@ -246,16 +248,16 @@ def _layer_table(run: Run, synthetic_seeds: int) -> tuple[list[dict], list[dict]
     return layers, synth_rows
 
 
-def _pruning_table(run: Run, data: Dataset, device: str, schemes: Sequence[str]) -> tuple[float, list[dict]]:
+def _pruning_table(run: Run, data: Dataset, device: str, prunings: Sequence[tuple[str, str]]) -> tuple[float, list[dict]]:
     model = run.final.to(device)
     base = _accuracy(model, data)
     original = layer_arrays(model)
     rows = []
-    for scheme in schemes:
+    for scheme, scope in prunings:
         for ratio in RATIO_GRIDS[scheme]:
-            pruned = prune_arrays(original, scheme, ratio, center="median")
+            pruned = prune_arrays(original, 1.0 - ratio, scheme=scheme, scope=scope, center="median")
             acc = _accuracy(with_arrays(model, pruned), data)
-            rows.append({"run": run.name, "scheme": scheme, "ratio": ratio,
+            rows.append({"run": run.name, "scheme": scheme, "scope": scope, "pruning_ratio": ratio,
                          "remaining": _remaining(original, pruned, scheme, True),
                          "test_acc": acc, "relative_acc": acc / base if base > 0 else math.nan})
     return base, rows
@@ -264,7 +266,7 @@ def _pruning_table(run: Run, data: Dataset, device: str, schemes: Sequence[str])
 def analyze_run(
     run_dir: str | os.PathLike[str],
     *,
-    schemes: Sequence[str] = SCHEMES,
+    prunings: Sequence[tuple[str, str]] = PRUNINGS,
     synthetic_seeds: int = 3,
     device: str | None = None,
     data_dir: str | None = None,
@@ -276,9 +278,10 @@ def analyze_run(
     Parameters
     ----------
     run_dir : path
-        A directory written by :func:`realnets.train`.
-    schemes : sequence of {"magnitude", "global", "singular", "nodes"}
-        Pruning schemes of the ``pruning`` table.
+        A directory written by :func:`sgdtails.realnets.train`.
+    prunings : sequence of (scheme, scope)
+        The prunings of the ``pruning`` table (default: all four of
+        :data:`sgdtails.simulator.vocabulary.PRUNINGS`).
     synthetic_seeds : int
         Synthetic matrices per layer and structure (0: no comparison).
     device : str, optional
@@ -290,27 +293,27 @@ def analyze_run(
     overwrite : bool
         Recompute even if ``analysis/tables.json`` of the same settings exists.
     """
-    bad = [s for s in schemes if s not in SCHEMES]
-    if bad:
-        raise ValueError(f"schemes must be among {SCHEMES}, got {bad}")
-    if synthetic_seeds < 0:
-        raise ValueError(f"synthetic_seeds must be >= 0, got {synthetic_seeds}")
+    prunings = [check_pruning(*pair) for pair in prunings]
+    check_int(synthetic_seeds, "synthetic_seeds", low=0)
     path = Path(run_dir)
-    settings = {"version": ANALYSIS_VERSION, "schemes": list(schemes), "synthetic_seeds": synthetic_seeds}
+    settings = {"version": ANALYSIS_VERSION, "prunings": [list(pair) for pair in prunings],
+                "synthetic_seeds": synthetic_seeds}
     cached = path / "analysis" / "tables.json"
     if not overwrite and cached.is_file():
         stored = json.loads(cached.read_text())
         if stored.get("settings") == settings:
             return stored["tables"]
     run = load_run(path)
-    tables = _analyze(run, schemes, synthetic_seeds, device or default_device(), data_dir)
+    tables = _analyze(run, prunings, synthetic_seeds, device or default_device(), data_dir)
     if write:
         write_tables(tables, path / "analysis")
-        (path / "analysis" / "tables.json").write_text(json.dumps({"settings": settings, "tables": tables}))
+        write_json(path / "analysis" / "tables.json", {"settings": settings, "tables": tables}, indent=None,
+                   sort_keys=False)
     return tables
 
 
-def _analyze(run: Run, schemes: Sequence[str], synthetic_seeds: int, device: str, data_dir: str | None) -> dict:
+def _analyze(run: Run, prunings: Sequence[tuple[str, str]], synthetic_seeds: int, device: str,
+             data_dir: str | None) -> dict:
     status = run.status
     row = {**_config_columns(run), "status": status["status"], "iterations": status["iterations"],
            "converged_at": status["converged_at"], "train_acc": status["train_acc"],
@@ -322,7 +325,7 @@ def _analyze(run: Run, schemes: Sequence[str], synthetic_seeds: int, device: str
     layers, synth = _layer_table(run, synthetic_seeds)
     data = load_dataset(run.config.dataset, data_dir=data_dir or run.config.data_dir, device=device,
                         teacher=run.config.teacher)
-    base, pruning = _pruning_table(run, data, device, schemes)
+    base, pruning = _pruning_table(run, data, device, prunings)
     row.update(test_acc=base, alpha_source=layers[0]["alpha_source"],
                mean_alpha_paper=float(np.mean([r["alpha_paper"] for r in layers])),
                mean_alpha_mmo=float(np.mean([r["alpha_mmo"] for r in layers])))
@@ -342,13 +345,4 @@ def write_tables(tables: dict[str, list[dict]], out_dir: str | os.PathLike[str])
     """Write each table as ``<name>.csv`` (columns = union of keys in first-seen order)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, rows in tables.items():
-        columns = list(dict.fromkeys(k for r in rows for k in r))
-        path = out / f"{name}.csv"
-        with path.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
-        paths.append(path)
-    return paths
+    return [write_csv(out / f"{name}.csv", rows) for name, rows in tables.items()]

@@ -1,4 +1,4 @@
-"""Data for the real-network experiments (SPEC §6, paper Sections 5 and S1.1), held whole on a device.
+"""Data for the real-network experiments (docs/theory.md §6, paper Sections 5 and S1.1), held whole on a device.
 
 Four data sets, each returned as a :class:`Dataset` of tensors (inputs float32, labels int64):
 
@@ -19,8 +19,8 @@ No data augmentation. Mini-batches are drawn by index with :class:`EpochSampler`
 permutation per epoch, like a shuffled ``DataLoader``), so there is no per-sample Python work.
 
 This module dispatches by name (:func:`load_dataset`) and re-exports the pieces, which live in
-:mod:`realnets.dataset` (``Dataset``, ``EpochSampler``), :mod:`realnets.files` (MNIST, CIFAR10),
-:mod:`realnets.offline` (MNIST-1D, teacher) and :mod:`realnets.download`.
+:mod:`sgdtails.realnets.dataset` (``Dataset``, ``EpochSampler``), :mod:`sgdtails.realnets.files` (MNIST, CIFAR10),
+:mod:`sgdtails.realnets.offline` (MNIST-1D, teacher) and :mod:`sgdtails.realnets.download`.
 """
 from __future__ import annotations
 
@@ -28,10 +28,10 @@ import os
 
 import torch
 
-from realnets.dataset import Dataset, EpochSampler
-from realnets.download import MNIST_MIRRORS, download_cifar10, download_mnist
-from realnets.files import CIFAR10_MEAN, CIFAR10_STD, MNIST_MEAN, MNIST_STD, load_cifar10, load_mnist, read_idx
-from realnets.offline import TeacherSpec, make_mnist1d, make_teacher
+from sgdtails.realnets.dataset import Dataset, EpochSampler
+from sgdtails.realnets.download import MNIST_MIRRORS, download_cifar10, download_mnist
+from sgdtails.realnets.files import CIFAR10_MEAN, CIFAR10_STD, MNIST_MEAN, MNIST_STD, load_cifar10, load_mnist, read_idx
+from sgdtails.realnets.offline import TeacherSpec, make_mnist1d, make_teacher
 
 __all__ = [
     "MNIST_MEAN",

@@ -1,4 +1,4 @@
-"""The in-memory data set and its mini-batch sampler (SPEC §6): whole tensors on one device,
+"""The in-memory data set and its mini-batch sampler (docs/theory.md §6): whole tensors on one device,
 batches drawn by index, no per-sample Python work."""
 from __future__ import annotations
 

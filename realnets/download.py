@@ -1,7 +1,7 @@
 """Optional downloads of MNIST and CIFAR10 from their usual sources, verified by MD5.
 
 No data set can be downloaded on an offline machine: these raise ``ConnectionError`` with the
-address tried; the loaders in :mod:`realnets.files` read files the user already has.
+address tried; the loaders in :mod:`sgdtails.realnets.files` read files the user already has.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from realnets.files import _CIFAR10_DIR
+from sgdtails.realnets.files import _CIFAR10_DIR
 
 __all__ = ["MNIST_MIRRORS", "download_mnist", "download_cifar10"]
 

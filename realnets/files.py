@@ -1,4 +1,4 @@
-"""MNIST from its four IDX files and CIFAR10 from its python pickle batches (SPEC §6).
+"""MNIST from its four IDX files and CIFAR10 from its python pickle batches (docs/theory.md §6).
 
 Pixels are scaled to [0, 1] and normalised as the paper's code does (MNIST mean 0.1307, std 0.3081;
 CIFAR10 per-channel mean (0.491, 0.482, 0.447), std (0.247, 0.243, 0.262)). A missing or corrupt
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from realnets.dataset import Dataset
+from sgdtails.realnets.dataset import Dataset
 
 __all__ = ["MNIST_MEAN", "MNIST_STD", "CIFAR10_MEAN", "CIFAR10_STD", "read_idx", "load_mnist", "load_cifar10"]
 
@@ -82,7 +82,7 @@ def _mnist_split(directory: Path, prefix: str) -> tuple[torch.Tensor, torch.Tens
 def load_mnist(directory: str | os.PathLike[str], *, device: str | torch.device = "cpu") -> Dataset:
     """MNIST from the four IDX files in ``directory`` (or its torchvision ``MNIST/raw`` subfolder).
 
-    Inputs are scaled to [0, 1] and normalised with mean 0.1307, std 0.3081 (SPEC §6).
+    Inputs are scaled to [0, 1] and normalised with mean 0.1307, std 0.3081 (docs/theory.md §6).
     """
     directory = Path(directory)
     x_train, y_train = _mnist_split(directory, "train")
@@ -139,7 +139,7 @@ def _cifar_tensors(paths: Sequence[Path]) -> tuple[torch.Tensor, torch.Tensor]:
 def load_cifar10(directory: str | os.PathLike[str], *, device: str | torch.device = "cpu") -> Dataset:
     """CIFAR10 from the python batches in ``directory`` (or its ``cifar-10-batches-py`` subfolder).
 
-    Inputs are scaled to [0, 1] and normalised per channel (SPEC §6).
+    Inputs are scaled to [0, 1] and normalised per channel (docs/theory.md §6).
     """
     directory = Path(directory)
     if not (directory / "data_batch_1").exists() and (directory / _CIFAR10_DIR).is_dir():

@@ -1,7 +1,7 @@
-"""The η/b grids of the real-network sweep (SPEC §6, paper Table 2).
+"""The η/b grids of the real-network sweep (docs/theory.md §6, paper Table 2).
 
 A grid is a tuple of :class:`RunSpec`, one frozen dataclass per training run; the sweep runner
-(:mod:`realnets.sweep_cli`) hashes each spec, so a spec holds everything that changes the run and
+(:mod:`sgdtails.realnets.sweep`) hashes each spec, so a spec holds everything that changes the run and
 nothing that does not (no device, no output path).
 
 * ``paper``: the paper's six settings {FCN4, FCN6, CNN} × {MNIST, CIFAR10} at full size, b ∈ {50, 100},
@@ -23,8 +23,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from realnets.data import TeacherSpec
-from realnets.train import TrainConfig
+from sgdtails.realnets.data import TeacherSpec
+from sgdtails.realnets.train import TrainConfig
+from sgdtails.realnets.vocabulary import GRID_NAMES
 
 __all__ = ["GRIDS", "RunSpec", "PAPER_RANGES", "CPU_ETA_OVER_B", "grid", "paper_grid", "cpu_grid"]
 
@@ -46,7 +47,7 @@ CPU_SEEDS = (0, 1)
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One training run of a sweep: the fields of :class:`~realnets.train.TrainConfig` that define it.
+    """One training run of a sweep: the fields of :class:`~sgdtails.realnets.train.TrainConfig` that define it.
 
     ``lr`` is η; ``eta_over_b`` is derived. ``data_dir`` is not part of a spec (it is where the data
     lie, not what is computed): pass it to :meth:`train_config`.
@@ -124,7 +125,7 @@ def cpu_grid() -> tuple[RunSpec, ...]:
     )
 
 
-GRIDS = {"paper": paper_grid, "cpu": cpu_grid}
+GRIDS = dict(zip(GRID_NAMES, (paper_grid, cpu_grid)))
 
 
 def grid(name: str) -> tuple[RunSpec, ...]:

@@ -1,6 +1,6 @@
 """The paper's networks: FCN4, FCN6 and the VGG11-like CNN (Section 5, Section S1.2, Table 1).
 
-All networks use ReLU and have no biases, batch norm, dropout or residual blocks (SPEC §6).
+All networks use ReLU and have no biases, batch norm, dropout or residual blocks (docs/theory.md §6).
 
 * ``fcn4`` / ``fcn6``: ``depth`` hidden layers of ``width`` units, i.e. ``depth + 1`` bias-free
   ``Linear`` layers ``in → width → … → width → classes``. With width 2048 this reproduces Table 1
@@ -24,10 +24,10 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from sgdtails.realnets.vocabulary import DATASETS, MODELS
+
 __all__ = ["MODELS", "DATASETS", "default_input_shape", "build_model", "layer_weights"]
 
-MODELS = ("fcn4", "fcn6", "cnn")
-DATASETS = ("mnist", "cifar10", "mnist1d", "teacher")
 
 _FCN_DEPTH = {"fcn4": 4, "fcn6": 6}
 _INPUT_SHAPES = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32), "mnist1d": (40,), "teacher": (1, 28, 28)}

@@ -9,15 +9,16 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from realnets.dataset import Dataset
-from simulator import sample_weights
+from sgdtails.realnets.dataset import Dataset
+from sgdtails.simulator import sample_weights
+from sgdtails.simulator.validate import check_alpha, check_int
 
-__all__ = ["TeacherSpec", "make_mnist1d", "make_teacher"]
+__all__ = ["TeacherSpec", "make_mnist1d", "make_teacher", "teacher_layers", "teacher_predict"]
 
 
 @dataclass(frozen=True)
 class TeacherSpec:
-    """Synthetic teacher data of Section S1.6.1 (SPEC §6, "Synthetic pruning study").
+    """Synthetic teacher data of Section S1.6.1 (docs/theory.md §6, "Synthetic pruning study").
 
     Attributes
     ----------
@@ -43,13 +44,10 @@ class TeacherSpec:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.alpha <= 2.0:
-            raise ValueError(f"alpha must be in (0, 2], got {self.alpha}")
+        check_alpha(self.alpha)
         for name in ("n_train", "n_test", "width", "depth"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.num_classes < 2:
-            raise ValueError(f"num_classes must be >= 2, got {self.num_classes}")
+            check_int(getattr(self, name), name, low=1)
+        check_int(self.num_classes, "num_classes", low=2)
 
 
 # -------------------------------------------------------------------------------------- MNIST-1D
@@ -78,28 +76,60 @@ WeightSampler = Callable[..., np.ndarray]  # sampler(alpha, shape, *, seed=...) 
 
 
 def _sas_iid(alpha: float, shape: tuple[int, ...], *, seed: np.random.SeedSequence) -> np.ndarray:
-    """i.i.d. SαS(1) entries (SPEC §1) from the simulator's Chambers–Mallows–Stuck sampler."""
+    """i.i.d. SαS(1) entries (docs/theory.md §1) from the simulator's Chambers–Mallows–Stuck sampler."""
     return sample_weights(alpha, shape, structure="iid", scale=1.0, seed=seed)
 
 
-def _teacher_layers(spec: TeacherSpec, sampler: WeightSampler, seeds: list[np.random.SeedSequence]) -> list[np.ndarray]:
-    sizes = [784] + [spec.width] * spec.depth
+def teacher_layers(
+    alpha: float,
+    seeds: Sequence[np.random.SeedSequence],
+    *,
+    in_features: int = 784,
+    width: int = 2048,
+    depth: int = 6,
+    classes: int = 10,
+    sampler: WeightSampler | None = None,
+) -> list[np.ndarray]:
+    """The random network of Section S1.6.1 (out × in float64 matrices, no biases).
+
+    ``depth`` hidden layers ``in_features → width → … → width`` with i.i.d. SαS(1) entries
+    (``sampler``, default :func:`sgdtails.simulator.sample_weights` ``"iid"``), each scaled to unit
+    Frobenius norm, then a ``width → classes`` layer drawn like PyTorch's default ``nn.Linear``
+    init, U(±1/√width). Hidden layer i draws from ``seeds[i]``, the last one from ``seeds[depth]``.
+    It labels the teacher data (:func:`make_teacher`) and is the network of the synthetic
+    pruning study (:mod:`sgdtails.figures.pruning_study`).
+    """
+    draw = sampler or _sas_iid
+    sizes = [in_features] + [width] * depth
     layers = []
     for (fan_in, fan_out), seed in zip(zip(sizes[:-1], sizes[1:]), seeds):
-        w = np.asarray(sampler(spec.alpha, (fan_out, fan_in), seed=seed), dtype=np.float64)
+        w = np.asarray(draw(alpha, (fan_out, fan_in), seed=seed), dtype=np.float64)
         layers.append(w / np.linalg.norm(w))
-    bound = 1.0 / math.sqrt(spec.width)  # PyTorch's default Linear init: U(-1/√fan_in, 1/√fan_in)
-    layers.append(np.random.default_rng(seeds[spec.depth]).uniform(-bound, bound, (spec.num_classes, spec.width)))
+    bound = 1.0 / math.sqrt(width)  # PyTorch's default Linear init: U(-1/√fan_in, 1/√fan_in)
+    layers.append(np.random.default_rng(seeds[depth]).uniform(-bound, bound, (classes, width)))
     return layers
 
 
-def _teacher_labels(x: torch.Tensor, layers: Sequence[torch.Tensor], chunk: int = 4096) -> torch.Tensor:
+def teacher_predict(
+    layers: Sequence[np.ndarray | torch.Tensor],
+    x: torch.Tensor,
+    *,
+    dtype: torch.dtype = torch.float64,
+    chunk: int = 4096,
+) -> torch.Tensor:
+    """argmax of the bias-free ReLU network ``layers`` on ``x`` (flattened per sample), in ``dtype``.
+
+    The layers are cast to ``dtype`` on ``x``'s device; ``chunk`` inputs go through at a time.
+    """
+    ws = [torch.as_tensor(np.asarray(w) if isinstance(w, np.ndarray) else w, dtype=dtype, device=x.device)
+          for w in layers]
     labels = []
-    for start in range(0, len(x), chunk):
-        h = x[start:start + chunk].flatten(1)
-        for w in layers[:-1]:
-            h = torch.relu(h @ w.T)
-        labels.append((h @ layers[-1].T).argmax(1))
+    with torch.no_grad():
+        for start in range(0, len(x), chunk):
+            h = x[start:start + chunk].flatten(1)
+            for w in ws[:-1]:
+                h = torch.relu(h @ w.T)
+            labels.append(torch.argmax(h @ ws[-1].T, dim=1))
     return torch.cat(labels)
 
 
@@ -131,7 +161,8 @@ def make_teacher(
     spec = TeacherSpec() if spec is None else spec
     seeds = np.random.SeedSequence(spec.seed).spawn(spec.depth + 2)
     if teacher_weights is None or callable(teacher_weights):
-        layers = _teacher_layers(spec, teacher_weights or _sas_iid, seeds)
+        layers = teacher_layers(spec.alpha, seeds, width=spec.width, depth=spec.depth, classes=spec.num_classes,
+                                sampler=teacher_weights)
     else:
         layers = list(teacher_weights)
     ws = [torch.as_tensor(np.asarray(w), dtype=torch.float64, device=device) for w in layers]
@@ -141,6 +172,6 @@ def make_teacher(
     n = spec.n_train + spec.n_test
     x = np.random.default_rng(seeds[-1]).standard_normal((n, 1, 28, 28), dtype=np.float32)
     x = torch.from_numpy(x).to(device)
-    y = _teacher_labels(x.double(), ws)
+    y = teacher_predict(ws, x.double())
     return Dataset(x[:spec.n_train], y[:spec.n_train], x[spec.n_train:], y[spec.n_train:],
                    spec.num_classes, "teacher")

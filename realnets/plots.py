@@ -1,10 +1,10 @@
-"""Figures of the real-network experiments from analysed runs (paper Figures 1–7, S2, S3; SPEC §6).
+"""Figures of the real-network experiments from analysed runs (paper Figures 1–7, S2, S3; docs/theory.md §6).
 
-Every function takes the combined tables of :func:`realnets.analyze.analyze_runs` (Figure 2 also a
+Every function takes the combined tables of :func:`sgdtails.realnets.analyze.analyze_runs` (Figure 2 also a
 run directory) and returns a Matplotlib figure with one panel per setting (model, width, depth,
 dataset). :func:`plot_all` writes them all as PNG files named ``<prefix>fig1.png`` … and
 ``<prefix>vs_synthetic.png``. Diverged runs (no α̂) are left out. "α̂" is the stability index
-(paper convention of :func:`simulator.tail_index`, capped at 2), never a spectral exponent.
+(paper convention of :func:`sgdtails.simulator.tail_index`, capped at 2), never a spectral exponent.
 
 The relative-accuracy figures put the *achieved* pruning ratio 1 − (kept parameters / all
 parameters) on the x-axis; for singular value pruning that is larger than the nominal ratio
@@ -26,9 +26,10 @@ from matplotlib.colors import LogNorm, Normalize  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import NullFormatter  # noqa: E402
 
-from realnets.adapt import layer_arrays  # noqa: E402
-from realnets.analyze import STRUCTURES, load_run  # noqa: E402
-from simulator import sample_sas, tail_index  # noqa: E402
+from sgdtails.realnets.adapt import layer_arrays  # noqa: E402
+from sgdtails.realnets.analyze import load_run  # noqa: E402
+from sgdtails.simulator import sample_sas, tail_index  # noqa: E402
+from sgdtails.simulator.vocabulary import STRUCTURES  # noqa: E402
 
 __all__ = [
     "fig_alpha_vs_eta",
@@ -40,8 +41,8 @@ __all__ = [
     "plot_all",
 ]
 
-_SCHEME_TITLES = {"magnitude": "layer-wise magnitude", "global": "global magnitude", "singular": "singular value",
-                  "nodes": "node (FCN: columns, CNN: 3×3 kernels)"}
+_TITLES = {("magnitude", "layer"): "layer-wise magnitude", ("magnitude", "global"): "global magnitude",
+           ("singular", "layer"): "singular value", ("nodes", "layer"): "node (FCN: columns, CNN: 3×3 kernels)"}
 _STRUCT_COLORS = {"iid": "tab:blue", "column": "tab:orange", "layer": "tab:green"}
 
 
@@ -154,12 +155,12 @@ def fig_alpha_vs_pruning(tables: dict, *, column: str = "pr_magnitude") -> Figur
     return fig
 
 
-def fig_relative_accuracy(tables: dict, scheme: str) -> Figure:
+def fig_relative_accuracy(tables: dict, scheme: str, scope: str = "layer") -> Figure:
     """Figures 4, 5, 6, S2, S3: relative test accuracy against the pruning ratio; colour: mean α̂."""
     models = {r["run"]: r for r in _models(tables)}
-    rows = [r for r in tables["pruning"] if r["scheme"] == scheme and r["run"] in models]
+    rows = [r for r in tables["pruning"] if (r["scheme"], r["scope"]) == (scheme, scope) and r["run"] in models]
     if not rows:
-        raise ValueError(f"no pruning rows for scheme {scheme!r} in the tables")
+        raise ValueError(f"no pruning rows for scheme={scheme!r}, scope={scope!r} in the tables")
     groups = _by_setting([models[k] for k in dict.fromkeys(r["run"] for r in rows)])
     alphas = [m["mean_alpha_paper"] for m in models.values()]
     norm = Normalize(min(alphas), max(alphas) if max(alphas) > min(alphas) else min(alphas) + 1e-3)
@@ -169,7 +170,7 @@ def fig_relative_accuracy(tables: dict, scheme: str) -> Figure:
         for m in sorted(runs, key=lambda m: -m["mean_alpha_paper"]):
             curve = sorted((1.0 - r["remaining"], r["relative_acc"]) for r in rows if r["run"] == m["run"])
             ax.plot(*zip(*curve), color=cmap(norm(m["mean_alpha_paper"])), lw=1.2)
-        ax.set(title=f"{title}\n{_SCHEME_TITLES[scheme]}", xlabel="pruning ratio (1 − kept / all parameters)",
+        ax.set(title=f"{title}\n{_TITLES[(scheme, scope)]}", xlabel="pruning ratio (1 − kept / all parameters)",
                ylabel="relative test accuracy", xlim=(0, 1), ylim=(0, 1.05))
     fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes, label="mean estimated tail index α̂")
     return fig
@@ -240,11 +241,12 @@ def plot_all(tables: dict, out_dir: str | os.PathLike[str], *, runs: Sequence[st
     if ranked:
         paths.append(_save(fig_histograms(by_name[ranked[0]["run"]]), out / f"{prefix}fig2.png"))
     paths.append(_save(fig_alpha_vs_pruning(tables), out / f"{prefix}fig3.png"))
-    schemes = {r["scheme"] for r in tables["pruning"]}
-    for scheme, name in (("magnitude", "fig4"), ("singular", "fig5"), ("global", "figS2")):
-        if scheme in schemes:
-            paths.append(_save(fig_relative_accuracy(tables, scheme), out / f"{prefix}{name}.png"))
-    if "nodes" in schemes:
+    done = {(r["scheme"], r["scope"]) for r in tables["pruning"]}
+    for pruning, name in ((("magnitude", "layer"), "fig4"), (("singular", "layer"), "fig5"),
+                          (("magnitude", "global"), "figS2")):
+        if pruning in done:
+            paths.append(_save(fig_relative_accuracy(tables, *pruning), out / f"{prefix}{name}.png"))
+    if ("nodes", "layer") in done:
         for kind, name in (("cnn", "fig6"), ("fcn", "figS3")):
             sub = _subset(tables, lambda m: str(m["model"]).startswith(kind))
             if sub["pruning"]:

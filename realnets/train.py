@@ -1,4 +1,4 @@
-"""Plain SGD training with the paper's stopping rule, weight averaging and exact resume (SPEC §6).
+"""Plain SGD training with the paper's stopping rule, weight averaging and exact resume (docs/theory.md §6).
 
 Protocol (paper Section 5 and S1.3; its code ``main.py``): constant step size η, no momentum, no
 weight decay, batch size b, cross-entropy (NLL) loss. Every ``eval_every`` iterations the loss
@@ -29,7 +29,6 @@ device and thread count); calling it on a finished run just returns its result.
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
 import io
 import json
@@ -45,23 +44,21 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from realnets.data import Dataset, EpochSampler, TeacherSpec, load_dataset
-from realnets.models import DATASETS, MODELS, build_model
+from sgdtails.realnets.data import Dataset, EpochSampler, TeacherSpec, load_dataset
+from sgdtails.realnets.device import default_device
+from sgdtails.realnets.models import build_model
+from sgdtails.realnets.vocabulary import DATASETS, MODELS
+from sgdtails.simulator.records import write_bytes, write_csv, write_json
 
-__all__ = ["TrainConfig", "TrainResult", "train", "default_device"]
+__all__ = ["TrainConfig", "TrainResult", "train"]
 
 STATUSES = ("converged", "diverged", "capped")
 _METRICS = ("iteration", "train_loss", "train_acc", "test_loss", "test_acc", "wall")
 
 
-def default_device() -> str:
-    """``"cuda"`` when a GPU is available, else ``"cpu"``."""
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 @dataclass(frozen=True)
 class TrainConfig:
-    """One training run (SPEC §6). Every field is part of the run's identity in ``config.json``.
+    """One training run (docs/theory.md §6). Every field is part of the run's identity in ``config.json``.
 
     Attributes
     ----------
@@ -181,27 +178,14 @@ class TrainResult:
 
 
 # ------------------------------------------------------------------------------------ file I/O
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def _atomic_torch(path: Path, obj: object) -> None:
     buf = io.BytesIO()
     torch.save(obj, buf)
-    _atomic_bytes(path, buf.getvalue())
+    write_bytes(path, buf.getvalue())
 
 
 def _write_metrics(path: Path, rows: list[dict[str, float]]) -> None:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=_METRICS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({k: repr(v) for k, v in r.items()} for r in rows)
-    _atomic_bytes(path, buf.getvalue().encode())
+    write_csv(path, rows, _METRICS)
 
 
 def _check_config(out: Path, config: TrainConfig) -> None:
@@ -213,7 +197,7 @@ def _check_config(out: Path, config: TrainConfig) -> None:
         if diff:
             raise ValueError(f"{out} holds a run with another config (differs in {', '.join(diff)})")
     else:
-        _atomic_bytes(path, json.dumps(config.to_dict(), indent=2).encode())
+        write_json(path, config.to_dict(), indent=2, sort_keys=False)
 
 
 def _finite_or_none(x: float) -> float | None:
@@ -341,7 +325,7 @@ def _finish(run: _Run, out: Path, status: str) -> TrainResult:
     result = TrainResult(status, run.t, run.converged_at, last["train_loss"], last["train_acc"], last["test_loss"],
                          last["test_acc"], last["wall"], str(out), str(final), None if averaged is None else str(averaged))
     record = {k: _finite_or_none(v) if isinstance(v, float) else v for k, v in dataclasses.asdict(result).items()}
-    _atomic_bytes(out / "status.json", json.dumps(record, indent=2).encode())
+    write_json(out / "status.json", record, indent=2, sort_keys=False)
     (out / "checkpoint.pt").unlink(missing_ok=True)
     return result
 
@@ -358,7 +342,7 @@ def train(
     progress: bool = True,
     callback: Callable[[int, torch.nn.Module], None] | None = None,
 ) -> TrainResult:
-    """Train one network with plain SGD until the paper's stopping rule (SPEC §6), resumably.
+    """Train one network with plain SGD until the paper's stopping rule (docs/theory.md §6), resumably.
 
     Parameters
     ----------

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator._validate import finite_array
+from sgdtails.simulator.validate import finite_array
 
 __all__ = ["as_layers", "rebuild"]
 

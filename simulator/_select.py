@@ -16,7 +16,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from simulator._jit import jit
+from sgdtails.simulator._jit import jit
 
 __all__ = ["CHUNK", "N_BINS", "Histogram", "finite_abs_max", "gather", "histogram", "keys_of", "max_prunable", "smallest_sum"]
 

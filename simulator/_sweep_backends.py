@@ -1,4 +1,4 @@
-"""Where a sweep's cells run (:mod:`simulator.sweep`): in-process, local processes, or Dask.
+"""Where a sweep's cells run (:mod:`sgdtails.simulator.sweep`): in-process, local processes, or Dask.
 
 Every backend is a generator of :class:`Outcome` in completion order; the runner (the parent)
 writes each one as it arrives. Workers only compute: :func:`run_batch` calls the cell function on
@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from simulator._sweep_store import flatten_config, normalize_rows
+from sgdtails.simulator._sweep_store import flatten_config, normalize_rows
 
 __all__ = [
     "Batcher",

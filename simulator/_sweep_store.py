@@ -1,19 +1,14 @@
-"""On-disk state of a sweep (:mod:`simulator.sweep`): cell hashes, record files, the tidy CSV.
+"""On-disk state of a sweep (:mod:`sgdtails.simulator.sweep`): cell hashes, record files, the tidy CSV.
 
 Layout under ``out_dir/<name>/``: ``cells/<hash>.json`` (one finished cell), ``failed/<hash>.json``
 (one failed cell, removed once it succeeds), ``<name>.csv`` and ``manifest.json``. Every file is
-written atomically (temporary file in the same folder, fsync, ``os.replace``), so a killed runner
-leaves whole files or none.
+written atomically (:mod:`sgdtails.simulator.records`), so a killed runner leaves whole files or none.
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
-import io
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,21 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
+from sgdtails.simulator.records import write_json
+
 __all__ = [
     "RecordWriter",
     "canonical_config",
     "cell_hash",
-    "clear_temporaries",
-    "csv_text",
     "flatten_config",
-    "format_value",
     "normalize_rows",
-    "write_json",
-    "write_text",
 ]
 
 _SCALARS = (bool, int, float, str, type(None))
-TMP_SUFFIX = ".tmp"
 
 
 def _scalar(value: object, where: str) -> object:
@@ -73,14 +64,14 @@ def cell_hash(config: object, *, func: str, version: str, package: str, seed: in
     """sha256 of the canonical JSON of everything a cell's result depends on.
 
     That is the config's fields, the study ``version``, the cell function's qualified name, the
-    heavytails ``package`` version, and — because the cell's random stream is
+    sgdtails ``package`` version, and — because the cell's random stream is
     ``cell_seed(seed, index)`` — the study seed and the cell's grid position.
     """
     key = {
         "config": canonical_config(config),
         "func": func,
         "version": version,
-        "heavytails": package,
+        "sgdtails": package,
         "seed": seed,
         "cell": index,
     }
@@ -124,25 +115,6 @@ def normalize_rows(record: object, reserved: Iterable[str]) -> list[dict[str, ob
     return out
 
 
-def write_json(path: Path, obj: object, *, indent: int | None = None) -> None:
-    """Write ``obj`` as JSON to ``path`` atomically (same-folder temporary file, fsync, replace)."""
-    write_text(path, json.dumps(obj, indent=indent, sort_keys=indent is not None) + "\n")
-
-
-def write_text(path: Path, text: str) -> None:
-    """Atomically replace ``path`` by ``text`` (UTF-8)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=TMP_SUFFIX)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class RecordWriter:
     """Atomic JSON writes on a few threads (one fsync costs ~ms; concurrent fsyncs overlap).
 
@@ -164,7 +136,7 @@ class RecordWriter:
         """Write ``obj`` to ``path``; then delete ``remove`` (a stale failure file) if given."""
 
         def job() -> None:
-            write_json(path, obj)
+            write_json(path, obj, indent=None, sort_keys=False)
             if remove is not None:
                 remove.unlink(missing_ok=True)
 
@@ -178,30 +150,3 @@ class RecordWriter:
         self._pool.shutdown(wait=True)
         if self._errors:
             raise self._errors[0]
-
-
-def format_value(value: object) -> str:
-    """Repr-stable CSV text: ``repr`` for floats, ``str`` for ints/bools/str, '' for None, JSON else."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, (bool, int, str)):
-        return str(value)
-    return _dumps(value)
-
-
-def csv_text(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> str:
-    """The tidy CSV of ``rows`` (fixed ``columns``, ``\\n`` line ends; missing values empty)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([format_value(row.get(c)) for c in columns])
-    return buf.getvalue()
-
-
-def clear_temporaries(folder: Path) -> None:
-    """Remove temporary files a killed run left behind (whole records are never touched)."""
-    for tmp in folder.glob("*" + TMP_SUFFIX):
-        tmp.unlink(missing_ok=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from simulator._jit import jit_inline
+from sgdtails.simulator._jit import jit_inline
 
 __all__ = ["sincos"]
 

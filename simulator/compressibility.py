@@ -1,8 +1,8 @@
-r"""Compressibility: the exact minimal remaining ratio κ_p(w, ε) and the pruning ratio (SPEC §2, (S5)).
+r"""Compressibility: the exact minimal remaining ratio κ_p(w, ε) and the pruning ratio (docs/theory.md §2, (S5)).
 
 κ_p(w, ε) := min{κ : ‖w^(κd) − w‖_p ≤ ε‖w‖_p}, returned as k/d with k the smallest count of kept
 entries that achieves the error (k = 0 when ε ≥ 1). Found by an exact O(d) weighted selection on
-|w_i|^p (:mod:`simulator._select`), never a full sort. The same count is taken over singular values
+|w_i|^p (:mod:`sgdtails.simulator._select`), never a full sort. The same count is taken over singular values
 (``scheme="singular"``: Schatten-p error, Frobenius at p = 2, Theorem 2) or over columns ranked by
 their ℓp norms (``scheme="nodes"``: the ℓp error of vec(W) equals that of the column norms,
 Theorem 3). Figures 3 and S1 use ε = 0.1, p = 2.
@@ -13,14 +13,13 @@ import math
 
 import numpy as np
 
-from simulator._layers import as_layers
-from simulator._select import finite_abs_max, max_prunable
-from simulator._validate import check_choice, check_eps, check_p, finite_array
-from simulator.pruning import _node_norms
+from sgdtails.simulator._layers import as_layers
+from sgdtails.simulator._select import finite_abs_max, max_prunable
+from sgdtails.simulator.validate import check_choice, check_eps, check_p, finite_array
+from sgdtails.simulator.masks import node_norms
+from sgdtails.simulator.vocabulary import SCHEMES
 
-__all__ = ["SCHEMES", "min_kappa", "pruning_ratio", "scheme_values"]
-
-SCHEMES = ("magnitude", "singular", "nodes")
+__all__ = ["min_kappa", "pruning_ratio", "scheme_values"]
 
 
 def scheme_values(w: object, scheme: str, p: float) -> tuple[np.ndarray, float]:
@@ -38,7 +37,7 @@ def scheme_values(w: object, scheme: str, p: float) -> tuple[np.ndarray, float]:
         v = np.ascontiguousarray(v, dtype=np.float64)
     else:
         A = finite_array(w, "w", ndim=2)
-        v = np.linalg.svd(A, compute_uv=False) if scheme == "singular" else _node_norms(A, p, 0)
+        v = np.linalg.svd(A, compute_uv=False) if scheme == "singular" else node_norms(A, p, 0)
     top = finite_abs_max(v)
     # A power of two: scaling is then exact, so results equal those of unscaled (streamed) sums.
     return v, (2.0 ** -math.frexp(top)[1] if top > 0.0 else 0.0)

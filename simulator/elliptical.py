@@ -1,7 +1,7 @@
-r"""Elliptically contoured SαS vectors and the three synthetic weight structures (SPEC §1, §S1.6.2).
+r"""Elliptically contoured SαS vectors and the three synthetic weight structures (docs/theory.md §1, Section S1.6.2).
 
 An elliptical (sub-Gaussian) SαS vector in :math:`\mathbb{R}^m` is :math:`X = \sqrt{A}\,G` with
-A positive stable of index α/2 (:func:`simulator.stable.sample_positive_stable`) and
+A positive stable of index α/2 (:func:`sgdtails.simulator.stable.sample_positive_stable`) and
 G ~ N(0, 2 I_m) independent of A, so that :math:`E e^{i\langle\omega, X\rangle} = e^{-\|\omega\|^\alpha}`:
 every coordinate is SαS(1), but coordinates share A and are dependent. At α = 2, A ≡ 1.
 
@@ -18,16 +18,15 @@ import threading
 
 import numpy as np
 
-from simulator import streams
-from simulator._jit import jit
-from simulator._trig import sincos
-from simulator._validate import check_alpha, check_choice, check_dtype, check_scale, check_size
-from simulator.stable import _saturate, sample_positive_stable_range, sample_sas
-from simulator.streams import BLOCK_SIZE, SeedLike
+from sgdtails.simulator import streams
+from sgdtails.simulator._jit import jit
+from sgdtails.simulator._trig import sincos
+from sgdtails.simulator.validate import check_alpha, check_choice, check_dtype, check_scale, check_size
+from sgdtails.simulator.stable import _saturate, sample_positive_stable_range, sample_sas
+from sgdtails.simulator.streams import BLOCK_SIZE, SeedLike
+from sgdtails.simulator.vocabulary import STRUCTURES
 
-__all__ = ["STRUCTURES", "sample_elliptical", "sample_weights"]
-
-STRUCTURES = ("iid", "column", "layer")
+__all__ = ["sample_elliptical", "sample_weights"]
 
 
 @jit
@@ -112,7 +111,7 @@ def sample_elliptical(
     seed: SeedLike = None,
     dtype: type | np.dtype = np.float64,
 ) -> np.ndarray:
-    r"""Draw ``n`` independent elliptical SαS vectors in :math:`\mathbb{R}^{dim}` (SPEC §1).
+    r"""Draw ``n`` independent elliptical SαS vectors in :math:`\mathbb{R}^{dim}` (docs/theory.md §1).
 
     Each row ``X[i]`` satisfies :math:`E e^{i\langle\omega, X_i\rangle} = e^{-\|\omega\|^\alpha}`.
 
@@ -123,7 +122,7 @@ def sample_elliptical(
     n, dim : int
         Number of vectors (rows) and their dimension (columns).
     seed, dtype
-        As in :func:`simulator.sample_sas`.
+        As in :func:`sgdtails.simulator.sample_sas`.
 
     Returns
     -------
@@ -155,11 +154,11 @@ def sample_weights(
     shape : int or tuple of int
         Array shape; ``"column"`` needs a 2-D shape (m, n) and draws n independent columns.
     structure : {"iid", "column", "layer"}
-        Dependence structure (module docstring); ``"iid"`` is :func:`simulator.sample_sas`.
+        Dependence structure (module docstring); ``"iid"`` is :func:`sgdtails.simulator.sample_sas`.
     scale : float
         σ > 0; every entry is marginally SαS(σ).
     seed, dtype
-        As in :func:`simulator.sample_sas`.
+        As in :func:`sgdtails.simulator.sample_sas`.
     """
     a = check_alpha(alpha)
     check_choice(structure, "structure", STRUCTURES)

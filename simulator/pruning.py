@@ -1,4 +1,4 @@
-r"""Pruning schemes and the relative ℓp compression error (SPEC §2).
+r"""Pruning schemes and the relative ℓp compression error (docs/theory.md §2).
 
 κ is always the *remaining* (kept) ratio, κ ∈ (0, 1]; the pruning ratio is 1 − κ.
 
@@ -10,34 +10,19 @@ r"""Pruning schemes and the relative ℓp compression error (SPEC §2).
 * Node pruning keeps the ⌈κh⌉ columns (or rows) of largest ℓp norm (Theorem 3).
 
 ⌈κd⌉ is taken after rounding κd to 6 decimals, so that κ = 0.1, d = 30 keeps 3 entries although
-binary 0.1 is slightly above 1/10 (see :func:`keep_count`).
+binary 0.1 is slightly above 1/10 (see :func:`keep_count`). What each scheme keeps is a public
+object of :mod:`sgdtails.simulator.masks` (a mask, or the singular-value projector); the
+functions here apply it.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from simulator._layers import as_layers, rebuild
-from simulator._validate import check_choice, check_kappa, check_p, finite_array
+from sgdtails.simulator._layers import as_layers, rebuild
+from sgdtails.simulator.masks import centers_of, keep_count, layer_masks, nodes_kept, singular_projector
+from sgdtails.simulator.validate import check_p, finite_array
 
 __all__ = ["keep_count", "prune_magnitude", "prune_singular", "prune_nodes", "relative_error", "lp_norm"]
-
-
-def keep_count(kappa: float, d: int) -> int:
-    """⌈κd⌉, the number of entries kept at remaining ratio κ out of d (at least 1, at most d)."""
-    k = check_kappa(kappa)
-    return min(d, max(1, math.ceil(round(k * d, 6))))
-
-
-def _top_mask(values: np.ndarray, k: int) -> np.ndarray:
-    """Boolean mask of exactly k entries of largest value (ties broken by position)."""
-    mask = np.zeros(values.size, dtype=bool)
-    if k >= values.size:
-        mask[:] = True
-    elif k > 0:
-        mask[np.argpartition(values, values.size - k)[values.size - k :]] = True
-    return mask
 
 
 def prune_magnitude(
@@ -54,7 +39,7 @@ def prune_magnitude(
     w : array or sequence of arrays
         The weights (one array, or the layers w_1 … w_L).
     kappa : float or sequence of float
-        Remaining ratio κ ∈ (0, 1]; with ``scope="layer"`` one value or one per layer (κ_l).
+        Kept fraction κ ∈ (0, 1]; with ``scope="layer"`` one value or one per layer (κ_l).
     scope : {"global", "layer"}
         Global magnitude pruning w^(κd) over all layers, or layer-wise w_l^(κ_l d_l).
     center : {None, "median"}
@@ -63,34 +48,18 @@ def prune_magnitude(
 
     Returns
     -------
-    The pruned weights in the structure of ``w`` (an array, or a list/tuple of arrays).
+    The pruned weights in the structure of ``w`` (an array, or a list/tuple of arrays); the kept
+    entries are :func:`sgdtails.simulator.magnitude_mask`.
     """
     layers, seq = as_layers(w)
-    check_choice(scope, "scope", ("global", "layer"))
-    check_choice(center, "center", (None, "median"))
-    centers = [float(np.median(x)) if center == "median" else 0.0 for x in layers]
-    dev = [np.abs(x - c).ravel() for x, c in zip(layers, centers)]
-    if scope == "global":
-        if not np.isscalar(kappa):
-            raise ValueError("kappa must be one value for scope='global'")
-        flat = np.concatenate(dev)
-        mask = _top_mask(flat, keep_count(kappa, flat.size))
-        masks = np.split(mask, np.cumsum([d.size for d in dev])[:-1])
-    else:
-        kappas = [kappa] * len(layers) if np.isscalar(kappa) else list(kappa)
-        if len(kappas) != len(layers):
-            raise ValueError(f"kappa must have one value per layer ({len(layers)}), got {len(kappas)}")
-        masks = [_top_mask(d, keep_count(k, d.size)) for d, k in zip(dev, kappas)]
-    out = [np.where(m.reshape(x.shape), x, np.asarray(c, dtype=x.dtype)) for x, m, c in zip(layers, masks, centers)]
+    centers = centers_of(layers, center)
+    masks = layer_masks(layers, kappa, scope, centers)
+    out = [np.where(m, x, np.asarray(c, dtype=x.dtype)) for x, m, c in zip(layers, masks, centers)]
     return rebuild(out, seq, w)
 
 
-def _matrix(W: object, name: str = "W") -> np.ndarray:
-    return finite_array(W, name, ndim=2)
-
-
 def prune_singular(W: object, kappa: float, *, count: str = "values") -> np.ndarray:
-    r"""Singular value pruning W^[r] = U Σ^(r) Vᵀ (Theorem 2; SPEC §2).
+    r"""Singular value pruning W^[r] = U Σ^(r) Vᵀ (Theorem 2; docs/theory.md §2).
 
     Parameters
     ----------
@@ -104,19 +73,11 @@ def prune_singular(W: object, kappa: float, *, count: str = "values") -> np.ndar
 
     Returns
     -------
-    The rank-r matrix; its squared Frobenius error is the sum of the pruned σ_i².
+    The rank-r matrix :meth:`SingularProjector.low_rank` of
+    :func:`sgdtails.simulator.singular_projector`; its squared Frobenius error is the sum of the
+    pruned σ_i².
     """
-    A = _matrix(W)
-    k = check_kappa(kappa)
-    check_choice(count, "count", ("values", "parameters", "paper"))
-    m, n = A.shape
-    if count == "values":
-        r = keep_count(k, min(m, n))
-    else:
-        per = m + n + (1 if count == "parameters" else 0)
-        r = min(min(m, n), math.floor(round(k * m * n, 6) / per))
-    U, s, Vt = np.linalg.svd(A, full_matrices=False)
-    return (U[:, :r] * s[:r]) @ Vt[:r]
+    return singular_projector(W, kappa, count=count).low_rank()
 
 
 def prune_nodes(W: object, kappa: float, *, p: float = 2.0, by: str = "columns") -> np.ndarray:
@@ -132,21 +93,13 @@ def prune_nodes(W: object, kappa: float, *, p: float = 2.0, by: str = "columns")
         Exponent of the norm ranking the nodes.
     by : {"columns", "rows"}
         Prune columns (Theorem 3) or rows.
+
+    Returns
+    -------
+    ``W`` times :func:`sgdtails.simulator.node_mask` (pruned entries become 0).
     """
-    A = _matrix(W)
-    check_kappa(kappa)
-    q = check_p(p)
-    check_choice(by, "by", ("columns", "rows"))
-    axis = 0 if by == "columns" else 1
-    norms = _node_norms(A, q, axis)
-    keep = _top_mask(norms, keep_count(kappa, norms.size))
-    return A * (keep[None, :] if axis == 0 else keep[:, None])
-
-
-def _node_norms(A: np.ndarray, p: float, axis: int) -> np.ndarray:
-    """ℓp norms of the columns (axis=0) or rows (axis=1), scaled by max|A| to avoid overflow."""
-    top = float(np.max(np.abs(A))) or 1.0
-    return np.sum((np.abs(A) / top) ** p, axis=axis) ** (1.0 / p)
+    A = finite_array(W, "W", ndim=2)
+    return A * nodes_kept(A, kappa, p, by)
 
 
 def lp_norm(x: np.ndarray, p: float) -> float:

@@ -1,4 +1,4 @@
-r"""Symmetric α-stable and positive stable samplers (SPEC §1).
+r"""Symmetric α-stable and positive stable samplers (docs/theory.md §1).
 
 Which α: throughout, ``alpha`` is the *stability (tail) index* of the law, with
 :math:`P(|X| > x) \sim c\,x^{-\alpha}` — not the exponent of an eigenvalue density that
@@ -12,7 +12,7 @@ Algorithm: Chambers–Mallows–Stuck with V ~ U(−π/2, π/2), W ~ Exp(1),
 .. math:: X = \sigma \frac{\sin \alpha V}{\cos V}
           \Big(\frac{\cos((1-\alpha)V)}{W \cos V}\Big)^{(1-\alpha)/\alpha},
 
-(the SPEC's form, regrouped so that one power remains); α = 1 is the exact σ tan V and α = 2 the
+(the form of docs/theory.md §1, regrouped so that one power remains); α = 1 is the exact σ tan V and α = 2 the
 exact 2σ√W sin V (Box–Muller). cos V is computed as sin(π·min(U, 1−U)) from the uniform U, so it
 keeps full relative accuracy near V = ±π/2, where the largest |X| come from.
 
@@ -23,16 +23,15 @@ rounded and saturated the same way, so float32 is finite wherever float64 is.
 from __future__ import annotations
 
 import math
-import numbers
 import threading
 
 import numpy as np
 
-from simulator import streams
-from simulator._jit import jit
-from simulator._trig import sincos
-from simulator._validate import check_alpha, check_dtype, check_positive_index, check_scale, check_size
-from simulator.streams import BLOCK_SIZE, SeedLike
+from sgdtails.simulator import streams
+from sgdtails.simulator._jit import jit
+from sgdtails.simulator._trig import sincos
+from sgdtails.simulator.validate import check_alpha, check_dtype, check_int, check_positive_index, check_scale, check_size
+from sgdtails.simulator.streams import BLOCK_SIZE, SeedLike
 
 __all__ = ["sample_sas", "sample_sas_range", "sample_positive_stable", "sample_positive_stable_range"]
 
@@ -140,12 +139,10 @@ def _fill_stream(
 
 def _check_range(start: object, stop: object) -> tuple[int, int]:
     """Integers 0 ≤ start ≤ stop."""
-    for name, v in (("start", start), ("stop", stop)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
-            raise ValueError(f"{name} must be a non-negative int, got {v!r}")
-    if stop < start:
+    lo, hi = check_int(start, "start", low=0), check_int(stop, "stop", low=0)
+    if hi < lo:
         raise ValueError(f"need start <= stop, got start={start}, stop={stop}")
-    return int(start), int(stop)
+    return lo, hi
 
 
 def _sample_range(start, stop, seed, dtype, stream, transform, threads, blocks_per_task) -> np.ndarray:
@@ -169,7 +166,7 @@ def sample_sas(
     seed: SeedLike = None,
     dtype: type | np.dtype = np.float64,
 ) -> np.ndarray:
-    r"""Draw i.i.d. SαS(σ) variates, :math:`E e^{itX} = e^{-|\sigma t|^\alpha}` (SPEC §1).
+    r"""Draw i.i.d. SαS(σ) variates, :math:`E e^{itX} = e^{-|\sigma t|^\alpha}` (docs/theory.md §1).
 
     Parameters
     ----------
@@ -177,7 +174,7 @@ def sample_sas(
         Stability (tail) index α ∈ (0, 2]; α = 2 is N(0, 2σ²), α = 1 Cauchy(σ).
     size : int or tuple of int
         Output shape; entries fill it in C order from the addressable stream (see
-        :mod:`simulator.streams`), so ``sample_sas(a, n, seed=s)[:m]`` equals
+        :mod:`sgdtails.simulator.streams`), so ``sample_sas(a, n, seed=s)[:m]`` equals
         ``sample_sas(a, m, seed=s)`` for an int or SeedSequence seed.
     scale : float
         σ > 0.
@@ -214,7 +211,7 @@ def sample_sas_range(
 
     With an int or ``SeedSequence`` seed, ``sample_sas_range(a, i, j, seed=s)`` equals
     ``sample_sas(a, n, seed=s).ravel()[i:j]`` for any ``n ≥ j``, computed without drawing the
-    other elements (only the :data:`~simulator.streams.BLOCK_SIZE` blocks that cover the range).
+    other elements (only the :data:`~sgdtails.simulator.streams.BLOCK_SIZE` blocks that cover the range).
     ``threads`` and ``blocks_per_task`` only split the work; they never change the numbers.
     """
     a = check_alpha(alpha)
@@ -235,7 +232,7 @@ def sample_positive_stable(
 ) -> np.ndarray:
     r"""Draw positive stable variates with Laplace transform :math:`E e^{-\gamma A} = e^{-\gamma^a}`.
 
-    Kanter's representation (SPEC §1): U ~ U(0, π), W ~ Exp(1),
+    Kanter's representation (docs/theory.md §1): U ~ U(0, π), W ~ Exp(1),
     :math:`A = \frac{\sin aU}{(\sin U)^{1/a}} \big(\frac{\sin((1-a)U)}{W}\big)^{(1-a)/a}`.
     This is scipy's ``levy_stable(a, 1)`` (totally skewed, S1 parametrisation) with scale
     :math:`\cos(\pi a/2)^{1/a}`. Used with a = α/2 for elliptical SαS vectors (Theorem 2's

@@ -1,8 +1,8 @@
 r"""Magnitude pruning of i.i.d. SαS vectors too large for memory (d ≥ 10⁹), exactly.
 
 The vector x = ``sample_sas(alpha, d, seed=seed)`` is generated chunk by chunk from its
-addressable stream (:mod:`simulator.streams`) and never held whole. Both functions run the
-two-level selection of :mod:`simulator._select` on y = |x_i|^p:
+addressable stream (:mod:`sgdtails.simulator.streams`) and never held whole. Both functions run the
+two-level selection of :mod:`sgdtails.simulator._select` on y = |x_i|^p:
 
 * pass 1 histograms every chunk (counts and sums per bin, fixed chunk order) and, guided by a
   pilot estimate of the boundary from the first chunk, keeps the y that fall in a window of bins
@@ -13,7 +13,7 @@ two-level selection of :mod:`simulator._select` on y = |x_i|^p:
 
 Memory: one chunk (2^22 values) plus the window (a few per cent of d), i.e. O(d/30) in the worst
 ordinary case; d = 10⁹ at α = 1.5 stays well under 2 GB. For p = 2 the results are bit-identical to
-the in-memory :func:`simulator.min_kappa` and :func:`magnitude_error` on the same sample.
+the in-memory :func:`sgdtails.simulator.min_kappa` and :func:`magnitude_error` on the same sample.
 """
 from __future__ import annotations
 
@@ -22,11 +22,11 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from simulator import _select
-from simulator._validate import check_alpha, check_eps, check_p, finite_array
-from simulator.pruning import keep_count
-from simulator.stable import sample_sas_range
-from simulator.streams import SeedLike, as_seed_sequence
+from sgdtails.simulator import _select
+from sgdtails.simulator.validate import check_alpha, check_eps, check_int, check_p, finite_array
+from sgdtails.simulator.masks import keep_count
+from sgdtails.simulator.stable import sample_sas_range
+from sgdtails.simulator.streams import SeedLike, as_seed_sequence
 
 __all__ = ["STREAM_CHUNK", "magnitude_error", "streamed_magnitude_error", "streamed_min_kappa"]
 
@@ -114,7 +114,7 @@ def streamed_magnitude_error(alpha: float, d: int, kappa: float, *, p: float = 2
     """
     a = check_alpha(alpha)
     q = check_p(p)
-    n = _check_d(d)
+    n = check_int(d, "d", low=1)
     seq = as_seed_sequence(seed)
     n_small = n - keep_count(kappa, n)
     if n_small == 0:
@@ -129,7 +129,7 @@ def streamed_min_kappa(alpha: float, d: int, eps: float, *, p: float = 2.0, seed
     a = check_alpha(alpha)
     q = check_p(p)
     e = check_eps(eps)
-    n = _check_d(d)
+    n = check_int(d, "d", low=1)
     if e >= 1.0:
         return 0.0
     seq = as_seed_sequence(seed)
@@ -160,9 +160,3 @@ def magnitude_error(w: object, kappa: float, *, p: float = 2.0) -> float:
     if not math.isfinite(total):
         raise ValueError("sum of |w|^p overflows float64; rescale w")
     return (small / total) ** (1.0 / q)
-
-
-def _check_d(d: object) -> int:
-    if isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 1:
-        raise ValueError(f"d must be a positive int, got {d!r}")
-    return int(d)

@@ -15,7 +15,7 @@ Traps
 -----
 * Cell ``i`` draws from ``cell_seed(study.seed, i)``, so its *grid position* and the study seed
   are part of its hash together with the config, ``version``, the function's qualified name and
-  the installed heavytails version. Appending configs reuses the earlier cells; inserting or
+  the installed sgdtails version. Appending configs reuses the earlier cells; inserting or
   reordering recomputes the cells whose index moved.
 * The function's *code* is not hashed, and an editable install keeps its version number: bump
   ``Study.version`` when a cell function changes what it returns.
@@ -28,39 +28,28 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version as _dist_version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-from simulator import _sweep_backends as backends
-from simulator import _sweep_store as store
-from simulator._sweep_backends import cell_seed
+from sgdtails.simulator import _sweep_backends as backends
+from sgdtails.simulator import _sweep_store as store
+from sgdtails.simulator._sweep_backends import cell_seed
+from sgdtails.simulator.provenance import package_version, provenance
+from sgdtails.simulator.records import clear_temporaries, write_csv, write_json
+from sgdtails.simulator.run_options import RunOptions
+from sgdtails.simulator.validate import check_int
 
-__all__ = ["SCHEDULER_ENV", "Study", "StudyResult", "cell_seed", "run_study"]
+__all__ = ["Study", "StudyResult", "cell_seed", "run_study"]
 
-SCHEDULER_ENV = "HEAVYTAILS_SCHEDULER"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-_VERSIONED = ("numpy", "scipy", "numba", "heavytails", "joblib", "dask", "distributed", "tqdm")
-
-
-def _installed(dist: str) -> str | None:
-    try:
-        return _dist_version(dist)
-    except PackageNotFoundError:
-        return None
-
-
-@lru_cache(maxsize=1)
-def package_version() -> str:
-    """The installed heavytails version (part of every cell hash)."""
-    return _installed("heavytails") or "0.0.0+unknown"
 
 
 def func_name(func: Callable) -> str:
@@ -118,12 +107,16 @@ class Study:
 
 @dataclasses.dataclass(frozen=True)
 class StudyResult:
-    """Finished and failed cells of a :func:`run_study` call and where its outputs are."""
+    """Finished and failed cells of a :func:`run_study` call and where its outputs are.
+
+    ``csv_path`` and ``manifest_path`` are None when the study ran without a ``cache_dir`` (its
+    temporary folder is gone).
+    """
 
     rows: list[dict]
     failed: list[dict]
-    csv_path: Path
-    manifest_path: Path
+    csv_path: Path | None
+    manifest_path: Path | None
     n_cells: int
     n_computed: int
     n_reused: int
@@ -143,14 +136,12 @@ def _load(path: Path) -> dict | None:
     return record if isinstance(record, dict) and isinstance(record.get("rows"), list) else None
 
 
-def _backend(study: Study, todo: list[int], jobs: int | None, scheduler: str | None, batch: int | None):
-    """(description, outcome iterator) of the backend the arguments select."""
-    if scheduler is None and jobs is None:
-        scheduler = os.environ.get(SCHEDULER_ENV) or None
+def _backend(study: Study, todo: list[int], run: RunOptions, batch: int | None) -> tuple[str, Iterator]:
+    """(description, outcome iterator) of the backend ``run`` selects."""
     args = (study.func, study.seed, study.grid, todo)
-    if scheduler is not None:
-        return f"dask({scheduler})", backends.run_dask(*args, scheduler, batch, study.resources)
-    workers = min(jobs or _usable_cpus(), len(todo))
+    if run.scheduler is not None:
+        return f"dask({run.scheduler})", backends.run_dask(*args, run.scheduler, batch, study.resources)
+    workers = min(run.jobs or _usable_cpus(), len(todo))
     if workers <= 1:
         return "sequential", backends.run_sequential(*args)
     return f"processes(loky, {workers} workers)", backends.run_processes(*args, workers, batch)
@@ -163,43 +154,27 @@ def _usable_cpus() -> int:
     return max(1, cpu_count())
 
 
-def _check_args(jobs: int | None, scheduler: str | None, batch: int | None) -> None:
-    for name, value in (("jobs", jobs), ("batch", batch)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise ValueError(f"{name} must be None or an int >= 1, got {value!r}")
-    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler):
-        raise ValueError(f"scheduler must be None or an address such as 'tcp://host:8786', got {scheduler!r}")
+@contextmanager
+def _folder(cache_dir: str | None) -> Iterator[tuple[Path, bool]]:
+    """(folder, kept): ``cache_dir`` itself, or a temporary folder removed afterwards."""
+    if cache_dir is not None:
+        yield Path(cache_dir), True
+        return
+    with tempfile.TemporaryDirectory(prefix="sgdtails_study_") as tmp:
+        yield Path(tmp), False
 
 
-def run_study(
-    study: Study,
-    out_dir: str | os.PathLike,
-    *,
-    jobs: int | None = None,
-    scheduler: str | None = None,
-    resume: bool = True,
-    progress: bool = True,
-    batch: int | None = None,
-) -> StudyResult:
+def run_study(study: Study, *, run: RunOptions = RunOptions(), batch: int | None = None) -> StudyResult:
     """Compute the unfinished cells of ``study`` and write its records, CSV and manifest.
 
     Parameters
     ----------
     study : Study
-    out_dir : path
-        Results go to ``out_dir/<study.name>/``.
-    jobs : int, optional
-        1: sequential, in this process. n > 1: n local processes (loky), each capped to one
-        thread (``NUMBA_NUM_THREADS`` …). None: one process per usable CPU (``os.cpu_count()``
-        narrowed by affinity/cgroups), or the Dask cluster named by ``$HEAVYTAILS_SCHEDULER``
-        when that is set. Never more processes than cells to compute; one cell runs in-process.
-    scheduler : str, optional
-        A Dask scheduler address (``tcp://host:port``) or scheduler-file path; takes precedence
-        over ``jobs``. Cells travel in batches with ``study.resources``.
-    resume : bool
-        Reuse the records of finished cells (default); False recomputes every cell.
-    progress : bool
-        Show a tqdm bar (cells done/total, rate, ETA) and print the summary line to stderr.
+    run : RunOptions
+        Where the cells run (``jobs``, ``scheduler``), where their records go
+        (``cache_dir/<study.name>/``; a temporary folder when None), whether finished records are
+        reused (``resume``) and whether a progress bar and a summary line are shown on stderr
+        (``progress``). One cell to compute always runs in this process.
     batch : int, optional
         Cells per task on processes/Dask; default adapts so a task computes for ~0.2 s.
 
@@ -211,30 +186,37 @@ def run_study(
     """
     if not isinstance(study, Study):
         raise ValueError(f"study must be a Study, got {type(study).__name__}")
-    _check_args(jobs, scheduler, batch)
-    run = _Run(study, Path(out_dir))
-    done = run.load_finished() if resume else {}
-    reused = set(done)
-    todo = [i for i in range(len(study.grid)) if i not in done]
-    description, outcomes = ("none (all cells reused)", iter(()))
-    if todo:
-        description, outcomes = _backend(study, todo, jobs, scheduler, batch)
-    failures: dict[int, dict] = {}
-    started, wall = datetime.now(timezone.utc), time.perf_counter()
-    bar = tqdm(total=len(study.grid), initial=len(done), disable=not progress, unit="cell", desc=study.name)
-    writer = store.RecordWriter()
-    try:
-        for outcome in outcomes:
-            if outcome.error is None:
-                done[outcome.index] = run.record(outcome, writer)
-            else:
-                failures[outcome.index] = run.failure(outcome, writer)
-            bar.update(1)
-    finally:
-        bar.close()
-        writer.close()
-        result = run.finish(done, reused, failures, description, started, time.perf_counter() - wall)
-    if progress:
+    if not isinstance(run, RunOptions):
+        raise ValueError(f"run must be a RunOptions, got {type(run).__name__}")
+    if batch is not None:
+        check_int(batch, "batch", low=1)
+    show = run.show_progress()
+    with _folder(run.cache_dir) as (folder, kept):
+        files = _Run(study, folder)
+        done = files.load_finished() if run.resume else {}
+        reused = set(done)
+        todo = [i for i in range(len(study.grid)) if i not in done]
+        description, outcomes = ("none (all cells reused)", iter(()))
+        if todo:
+            description, outcomes = _backend(study, todo, run, batch)
+        failures: dict[int, dict] = {}
+        started, wall = datetime.now(timezone.utc), time.perf_counter()
+        bar = tqdm(total=len(study.grid), initial=len(done), disable=not show, unit="cell", desc=study.name)
+        writer = store.RecordWriter()
+        try:
+            for outcome in outcomes:
+                if outcome.error is None:
+                    done[outcome.index] = files.record(outcome, writer)
+                else:
+                    failures[outcome.index] = files.failure(outcome, writer)
+                bar.update(1)
+        finally:
+            bar.close()
+            writer.close()
+            result = files.finish(done, reused, failures, description, started, time.perf_counter() - wall)
+        if not kept:
+            result = dataclasses.replace(result, csv_path=None, manifest_path=None)
+    if show:
         print(f"{study.name}: {result.summary}", file=sys.stderr)
     return result
 
@@ -249,7 +231,7 @@ class _Run:
         self.failed = self.root / "failed"
         for folder in (self.root, self.cells, self.failed):
             folder.mkdir(parents=True, exist_ok=True)
-            store.clear_temporaries(folder)
+            clear_temporaries(folder)
         self.func = func_name(study.func)
         keys = {"func": self.func, "version": study.version, "package": package_version(), "seed": study.seed}
         self.hashes = [store.cell_hash(c, index=i, **keys) for i, c in enumerate(study.grid)]
@@ -271,7 +253,7 @@ class _Run:
             "func": self.func,
             "version": self.study.version,
             "seed": self.study.seed,
-            "heavytails": package_version(),
+            "sgdtails": package_version(),
         }
 
     def record(self, outcome: backends.Outcome, writer: store.RecordWriter) -> dict:
@@ -303,9 +285,9 @@ class _Run:
         """Write the CSV and the manifest; build the result."""
         rows, columns = self.rows(done)
         csv_path = self.root / f"{self.study.name}.csv"
-        store.write_text(csv_path, store.csv_text(rows, columns))
+        write_csv(csv_path, rows, columns)
         manifest_path = self.root / "manifest.json"
-        store.write_json(manifest_path, self._manifest(done, reused, failures, description, started, wall), indent=1)
+        write_json(manifest_path, self._manifest(done, reused, failures, description, started, wall))
         failed = [
             {"cell": i, "config": self.study.grid[i], **{k: f[k] for k in ("error", "traceback", "hash")}}
             for i, f in sorted(failures.items())
@@ -335,7 +317,7 @@ class _Run:
             "n_reused": len(reused),
             "n_failed": len(failures),
             "n_pending": len(self.study.grid) - len(done) - len(failures),
-            "versions": {"python": sys.version.split()[0], **{d: _installed(d) for d in _VERSIONED}},
+            "provenance": provenance(),
             "failures": [{"cell": i, "hash": f["hash"], "error": f["error"]} for i, f in sorted(failures.items())],
             "cells": cells,
         }

@@ -1,4 +1,4 @@
-r"""Estimators of the stability (tail) index α (SPEC §3, Section S1.4).
+r"""Estimators of the stability (tail) index α (docs/theory.md §3, Section S1.4).
 
 What is estimated: the index α of a stable law (or of its domain of attraction),
 :math:`P(|X| > x) \sim c x^{-\alpha}` — not a pdf exponent (α + 1), nor the power-law exponent of
@@ -19,7 +19,7 @@ n = 10⁵ (40 seeds each): K1 = 5–20 has the smallest spread of the single-K1 
 0.016 against 0.017–0.041 at K1 = √n), and the average brings it to 0.006–0.010, with bias below
 0.002, for α ∈ [1.2, 2]. The estimate is **not capped**: at α = 2 it scatters on both sides of 2.
 
-``method="paper"`` reproduces the paper's code (SPEC §3): rows of a 2-D array are the vectors,
+``method="paper"`` reproduces the paper's code (docs/theory.md §3): rows of a 2-D array are the vectors,
 column medians subtracted, K1 ∈ {2, 5, 10, 20, 50, 100, 500, 1000} ∩ [2, N/2] (each lowered until
 it divides N) plus ≈ √N, the median over these K1 **capped at 2**, then the median over 5 random
 row permutations. The cap biases the estimate low near α = 2 (a Gaussian layer gives ≤ 2 always).
@@ -31,12 +31,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator._validate import check_choice, finite_array
-from simulator.streams import SeedLike, as_seed_sequence
+from sgdtails.simulator.validate import check_choice, finite_array
+from sgdtails.simulator.streams import SeedLike, as_seed_sequence
+from sgdtails.simulator.vocabulary import TAIL_METHODS
 
-__all__ = ["TailIndexEstimate", "tail_index", "METHODS"]
+__all__ = ["TailIndexEstimate", "tail_index"]
 
-METHODS = ("mmo", "mmo_multivariate", "hill", "paper")
 _DEFAULT_BLOCKS = (5, 10, 20)
 _PAPER_BLOCKS = (2, 5, 10, 20, 50, 100, 500, 1000)
 
@@ -141,7 +141,7 @@ def tail_index(
     center: str | None = "median",
     seed: SeedLike = 0,
 ) -> TailIndexEstimate:
-    r"""Estimate the stability index α of ``x`` (SPEC §3).
+    r"""Estimate the stability index α of ``x`` (docs/theory.md §3).
 
     Parameters
     ----------
@@ -163,7 +163,7 @@ def tail_index(
     -------
     TailIndexEstimate
     """
-    check_choice(method, "method", METHODS)
+    check_choice(method, "method", TAIL_METHODS)
     check_choice(center, "center", ("median", None))
     if block is not None and (isinstance(block, bool) or not isinstance(block, int | np.integer)):
         raise ValueError(f"block must be an int or None, got {block!r}")

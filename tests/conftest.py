@@ -2,10 +2,10 @@
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
-    "heavytails",
+    "sgdtails",
     deadline=None,
     derandomize=True,
     max_examples=60,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.load_profile("heavytails")
+settings.load_profile("sgdtails")

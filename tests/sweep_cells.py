@@ -43,7 +43,7 @@ class SleepConfig:
 
 def s1_cell(cfg: S1Config, seed: np.random.SeedSequence) -> dict:
     """Figure S1: the prunable fraction at relative ℓ2 error 0.1."""
-    from simulator import pruning_ratio, sample_weights
+    from sgdtails.simulator import pruning_ratio, sample_weights
 
     w = sample_weights(cfg.alpha, (cfg.m, cfg.n), structure=cfg.structure, seed=seed)
     return {"pruning_ratio": pruning_ratio(w, 0.1)}
@@ -94,7 +94,7 @@ def pid_cell(cfg: dict, seed: np.random.SeedSequence) -> dict:
 
 def s1_study(n_alpha: int = 2, size: int = 60, name: str = "s1") -> "Study":
     """A small Figure S1 grid: ``n_alpha`` α in [1.75, 2] × three structures, size × size weights."""
-    from simulator.sweep import Study
+    from sgdtails.simulator.sweep import Study
 
     alphas = np.linspace(1.75, 2.0, n_alpha).tolist()
     grid = [S1Config(a, s, size, size) for a in alphas for s in ("iid", "column", "layer")]
@@ -103,6 +103,6 @@ def s1_study(n_alpha: int = 2, size: int = 60, name: str = "s1") -> "Study":
 
 def sleep_study(n: int = 40, sleep: float = 0.05) -> "Study":
     """``n`` cells that each sleep ``sleep`` seconds (for killing a run midway)."""
-    from simulator.sweep import Study
+    from sgdtails.simulator.sweep import Study
 
     return Study("slow", sleep_cell, [SleepConfig(k, sleep) for k in range(n)], seed=7)

@@ -1,12 +1,12 @@
-"""realnets.adapt: torch pruning equals simulator pruning of the arrays; identity; pruned stays pruned."""
+"""realnets.adapt: torch pruning equals simulator pruning of the arrays; identity; masks; pruned stays pruned."""
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from realnets import build_model, layer_weights
-from realnets.adapt import SCHEMES, freeze_pruned, keep_mask, layer_arrays, prune_arrays, prune_model
-from simulator import prune_magnitude, prune_nodes, prune_singular
+from sgdtails.realnets import build_model, layer_weights
+from sgdtails.realnets.adapt import freeze_pruned, layer_arrays, prune_arrays, prune_model, pruning_masks
+from sgdtails.simulator import PRUNINGS, prune_magnitude, prune_nodes, prune_singular
 
 
 def _model(name: str = "fcn4", seed: int = 0) -> torch.nn.Module:
@@ -20,22 +20,21 @@ def _weights(model: torch.nn.Module) -> list[np.ndarray]:
     return [w.detach().double().numpy() for w in layer_weights(model)]
 
 
-@pytest.mark.parametrize("ratio", [0.3, 0.75])
-def test_magnitude_equals_simulator(ratio):
+@pytest.mark.parametrize("kappa", [0.7, 0.25])
+def test_magnitude_equals_simulator(kappa):
     model = _model()
     arrays = layer_arrays(model)
-    expected = {"magnitude": prune_magnitude(arrays, 1 - ratio, scope="layer", center="median"),
-                "global": prune_magnitude(arrays, 1 - ratio, scope="global", center="median")}
-    for scheme, want in expected.items():
-        got = _weights(prune_model(model, scheme, ratio))
+    for scope in ("layer", "global"):
+        want = prune_magnitude(arrays, kappa, scope=scope, center="median")
+        got = _weights(prune_model(model, kappa, scheme="magnitude", scope=scope))
         for g, w in zip(got, want):
             np.testing.assert_array_equal(g, w.astype(np.float32).astype(np.float64))
 
 
 def test_singular_and_nodes_equal_simulator_on_linear_layers():
     model = _model()
-    for w, got_s, got_n in zip(layer_arrays(model), _weights(prune_model(model, "singular", 0.6, center=None)),
-                               _weights(prune_model(model, "nodes", 0.5, center=None))):
+    for w, got_s, got_n in zip(layer_arrays(model), _weights(prune_model(model, 0.4, scheme="singular", center=None)),
+                               _weights(prune_model(model, 0.5, scheme="nodes", center=None))):
         np.testing.assert_array_equal(got_s, prune_singular(w, 0.4, count="parameters").astype(np.float32))
         np.testing.assert_array_equal(got_n, prune_nodes(w, 0.5).astype(np.float32))
 
@@ -44,47 +43,51 @@ def test_conv_reshapes_follow_the_paper():
     model = _model("cnn")
     conv = layer_arrays(model)[1]  # (out, in, 3, 3)
     out_c, in_c = conv.shape[:2]
-    sing = prune_arrays([conv], "singular", 0.5, center=None)[0]
+    sing = prune_arrays([conv], 0.5, scheme="singular", center=None)[0]
     np.testing.assert_array_equal(sing, prune_singular(conv.reshape(out_c, -1), 0.5, count="parameters").reshape(conv.shape))
-    nodes = prune_arrays([conv], "nodes", 0.5, center=None)[0]
+    nodes = prune_arrays([conv], 0.5, scheme="nodes", center=None)[0]
     kernels_kept = np.any(nodes.reshape(out_c * in_c, 9) != 0, axis=1)
     assert kernels_kept.sum() == int(np.ceil(0.5 * out_c * in_c))  # whole kernels, by norm
     norms = np.linalg.norm(conv.reshape(out_c * in_c, 9), axis=1)
     assert norms[kernels_kept].min() >= norms[~kernels_kept].max()
 
 
-@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize(("scheme", "scope"), PRUNINGS)
 @pytest.mark.parametrize("name", ["fcn4", "cnn"])
-def test_ratio_zero_is_identity_and_input_untouched(scheme, name):
+def test_kappa_one_is_identity_and_input_untouched(scheme, scope, name):
     model = _model(name)
     before = [w.detach().clone() for w in layer_weights(model)]
-    pruned = prune_model(model, scheme, 0.0)
+    pruned = prune_model(model, 1.0, scheme=scheme, scope=scope)
     for b, w, q in zip(before, layer_weights(model), layer_weights(pruned)):
         assert torch.equal(b, w) and torch.equal(b, q)
 
 
-def test_ratio_one_sets_every_entry_to_its_median():
+def test_kappa_zero_sets_every_entry_to_its_median():
     arrays = layer_arrays(_model())
-    for scheme in SCHEMES:
-        for w, q in zip(arrays, prune_arrays(arrays, scheme, 1.0)):
+    for scheme, scope in PRUNINGS:
+        for w, q in zip(arrays, prune_arrays(arrays, 0.0, scheme=scheme, scope=scope)):
             assert np.all(q == np.median(w))
 
 
 def test_bad_arguments_raise():
     arrays = layer_arrays(_model())
     with pytest.raises(ValueError, match="scheme"):
-        prune_arrays(arrays, "random", 0.5)
-    with pytest.raises(ValueError, match="ratio"):
-        prune_arrays(arrays, "magnitude", 1.5)
+        prune_arrays(arrays, 0.5, scheme="random")
+    with pytest.raises(ValueError, match="kappa"):
+        prune_arrays(arrays, 1.5)
     with pytest.raises(ValueError, match="center"):
-        prune_arrays(arrays, "magnitude", 0.5, center="mean")
+        prune_arrays(arrays, 0.5, center="mean")
+    with pytest.raises(ValueError, match="magnitude pruning only"):
+        prune_arrays(arrays, 0.5, scheme="nodes", scope="global")
+    with pytest.raises(ValueError, match="no mask"):
+        pruning_masks(_model(), 0.5, scheme="singular")
 
 
-@pytest.mark.parametrize("scheme", ["magnitude", "global", "nodes"])
-def test_pruned_weights_stay_pruned_under_sgd(scheme):
+@pytest.mark.parametrize(("scheme", "scope"), [("magnitude", "layer"), ("magnitude", "global"), ("nodes", "layer")])
+def test_pruned_weights_stay_pruned_under_sgd(scheme, scope):
     model = _model()
-    pruned = prune_model(model, scheme, 0.6, center=None)
-    masks = keep_mask(model, pruned, center=None)
+    pruned = prune_model(model, 0.4, scheme=scheme, scope=scope, center=None)
+    masks = pruning_masks(model, 0.4, scheme=scheme, scope=scope, center=None)
     kept = sum(int(m.sum()) for m in masks)
     total = sum(m.numel() for m in masks)
     assert 0 < kept < total
@@ -103,8 +106,15 @@ def test_pruned_weights_stay_pruned_under_sgd(scheme):
         assert torch.any(w[m] != 0)
 
 
-def test_keep_mask_with_median_centre_matches_kept_count():
-    model = _model()
-    pruned = prune_model(model, "magnitude", 0.5)
-    for m, w in zip(keep_mask(model, pruned), layer_weights(model)):
-        assert int(m.sum()) == int(np.ceil(0.5 * w.numel()))
+@pytest.mark.parametrize(("scheme", "scope"), [("magnitude", "layer"), ("magnitude", "global"), ("nodes", "layer")])
+@pytest.mark.parametrize("name", ["fcn4", "cnn"])
+def test_masks_are_what_the_pruning_keeps(scheme, scope, name):
+    """The masks are the ones the pruning applies: unmasked entries hold the median, masked ones are kept."""
+    model = _model(name)
+    masks = pruning_masks(model, 0.5, scheme=scheme, scope=scope)
+    for m, w, q in zip(masks, layer_arrays(model), layer_arrays(prune_model(model, 0.5, scheme=scheme, scope=scope))):
+        m = m.numpy()
+        c = np.median(w)
+        assert np.all(q[~m] == np.float32(c)) and np.allclose(q[m], w[m], atol=1e-6)
+    if scheme == "magnitude" and scope == "layer":
+        assert [int(m.sum()) for m in masks] == [int(np.ceil(0.5 * w.numel())) for w in layer_weights(model)]

@@ -5,10 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from realnets import TeacherSpec, TrainConfig, train
-from realnets.analyze import RATIO_GRIDS, STRUCTURES, analyze_run, analyze_runs, find_runs, load_run
-from realnets.plots import plot_all
-from simulator import tail_index
+from sgdtails.realnets import TeacherSpec, TrainConfig, train
+from sgdtails.realnets.analyze import RATIO_GRIDS, analyze_run, analyze_runs, find_runs, load_run
+from sgdtails.simulator.vocabulary import PRUNINGS, STRUCTURES
+from sgdtails.realnets.plots import plot_all
+from sgdtails.simulator import tail_index
 
 TEACHER = TeacherSpec(n_train=128, n_test=256, width=32, depth=2)
 
@@ -59,17 +60,19 @@ def test_layer_rows(tables, runs):
 
 def test_pruning_rows(tables):
     rows = tables["pruning"]
-    for scheme, grid in RATIO_GRIDS.items():
-        mine = [r for r in rows if r["scheme"] == scheme]
-        assert [r["ratio"] for r in mine] == list(grid)
-        assert mine[0]["ratio"] == 0.0 and mine[0]["relative_acc"] == 1.0 and mine[0]["remaining"] == 1.0
-        assert mine[-1]["ratio"] == 1.0 and mine[-1]["remaining"] == 0.0
+    assert {(r["scheme"], r["scope"]) for r in rows} == set(PRUNINGS)
+    for scheme, scope in PRUNINGS:
+        grid = RATIO_GRIDS[scheme]
+        mine = [r for r in rows if (r["scheme"], r["scope"]) == (scheme, scope)]
+        assert [r["pruning_ratio"] for r in mine] == list(grid)
+        assert mine[0]["pruning_ratio"] == 0.0 and mine[0]["relative_acc"] == 1.0 and mine[0]["remaining"] == 1.0
+        assert mine[-1]["pruning_ratio"] == 1.0 and mine[-1]["remaining"] == 0.0
         remaining = [r["remaining"] for r in mine]
         assert all(0.0 <= x <= 1.0 for x in remaining)
         assert all(a >= b for a, b in zip(remaining, remaining[1:]))  # more pruning keeps less
     for r in rows:
         if r["scheme"] != "singular":  # parameter counting makes singular pruning keep less than nominal
-            assert abs(r["remaining"] - (1.0 - r["ratio"])) < 0.02
+            assert abs(r["remaining"] - (1.0 - r["pruning_ratio"])) < 0.02
 
 
 def test_grids_match_spec():
@@ -94,11 +97,11 @@ def test_written_and_cached(tables, runs):
 
 
 def test_capped_run_uses_final_weights_and_combines(runs, tables):
-    combined = analyze_runs([runs], synthetic_seeds=2, device="cpu", schemes=("magnitude",), write=False)
+    combined = analyze_runs([runs], synthetic_seeds=2, device="cpu", prunings=(("magnitude", "layer"),), write=False)
     assert sorted(r["run"] for r in combined["model"]) == ["capped", "converged"]
     capped = [r for r in combined["layers"] if r["run"] == "capped"]
     assert capped and all(r["alpha_source"] == "final" for r in capped)
-    assert {r["scheme"] for r in combined["pruning"]} == {"magnitude"}
+    assert {(r["scheme"], r["scope"]) for r in combined["pruning"]} == {("magnitude", "layer")}
 
 
 def test_find_runs_errors(tmp_path):
@@ -109,8 +112,10 @@ def test_find_runs_errors(tmp_path):
 
 
 def test_bad_arguments(runs):
-    with pytest.raises(ValueError, match="schemes"):
-        analyze_run(runs / "converged", schemes=("random",))
+    with pytest.raises(ValueError, match="scheme"):
+        analyze_run(runs / "converged", prunings=(("random", "layer"),))
+    with pytest.raises(ValueError, match="magnitude pruning only"):
+        analyze_run(runs / "converged", prunings=(("singular", "global"),))
     with pytest.raises(ValueError, match="synthetic_seeds"):
         analyze_run(runs / "converged", synthetic_seeds=-1)
 

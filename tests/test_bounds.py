@@ -1,7 +1,7 @@
 """Tests for theory.bounds: L(τ,δ), γ(δ,τ), Lemmas S4/S6, Theorem 4, Corollaries 1/S2, Theorem S6.
 
 Besides formula checks, these re-derive the corollaries from Theorem 4 and Lemma S5 (the
-constants a(α), b_ε(α) of Corollary S2 restated in SPEC §5) and the covering-number steps
+constants a(α), b_ε(α) of Corollary S2 restated in docs/theory.md §5) and the covering-number steps
 (S49) from Lemmas S7, S8.  Equalities are compared at rtol 1e-12 (pure rounding).
 """
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from theory.bounds import (
+from sgdtails.theory.bounds import (
     GeneralizationBound,
     corollary1_bound,
     corollary1_sigma,
@@ -26,9 +26,9 @@ from theory.bounds import (
     theorem4_margin,
     theorem_s6_bound,
 )
-from theory.entropy import binary_entropy, half_binary_entropy, log_binomial, log_gamma_ratio, rho_eps
-from theory.perturbation import lemma_s1_uniform_bound, lemma_s3_uniform_bound
-from theory.stable_tails import lemma_s5_max_delta, lemma_s5_radius
+from sgdtails.theory.entropy import binary_entropy, half_binary_entropy, log_binomial, log_gamma_ratio, rho_eps
+from sgdtails.theory.perturbation import lemma_s1_uniform_bound, lemma_s3_uniform_bound
+from sgdtails.theory.stable_tails import lemma_s5_max_delta, lemma_s5_radius
 
 SETTINGS = settings(deadline=None, derandomize=True, max_examples=100)
 FCN4_MNIST = dict(depth=5, d=14_209_024, n=60_000)  # 784-2048-2048-2048-2048-10, Table 1

@@ -1,11 +1,11 @@
-"""Tests for theory.cli_bounds.bounds_report (rows behind ``heavytails check bounds``)."""
+"""Tests for sgdtails.theory.bounds_report (rows behind ``sgdtails check bounds``)."""
 
 import math
 
 import pytest
 
-from theory.bounds import corollary1_bound
-from theory.cli_bounds import PAPER_LIKE, bounds_report
+from sgdtails.theory.bounds import corollary1_bound
+from sgdtails.theory.bounds_report import PAPER_LIKE, bounds_report
 
 
 def test_rows_are_tidy_and_finite():

@@ -1,35 +1,41 @@
-"""`heavytails train | analyze | sweep realnets`: exit codes, one-line errors, a tiny end-to-end run."""
+"""`sgdtails train | analyze | sweep realnets`: exit codes, usage + one-line errors, a tiny end-to-end run."""
 import pytest
 
-from heavytails.cli import build_parser, main
-from realnets import sweep_cli
-from realnets.sweep_cli import realnets_study
-from simulator import sweep
+from sgdtails.cli import build_parser, main
+from sgdtails.cli import realnets as cli_realnets
+from sgdtails.realnets import sweep as realnets_sweep
+from sgdtails.realnets.sweep import realnets_study
+from sgdtails.simulator import RunOptions, sweep
+
+
+def _errors(err: str) -> list[str]:
+    assert err.startswith("usage: sgdtails ") and "Traceback" not in err, err
+    return [line for line in err.strip().splitlines() if "error:" in line]
 
 
 def test_bad_model_name_exits_2(tmp_path, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["train", "--model", "resnet", "--dataset", "mnist1d", "--lr", "0.1", "--batch-size", "50",
-              "--out", str(tmp_path / "run")])
-    assert exc.value.code == 2
+    assert main(["train", "--model", "resnet", "--dataset", "mnist1d", "--lr", "0.1", "--batch-size", "50",
+                 "--out", str(tmp_path / "run")]) == 2
     assert "invalid choice: 'resnet'" in capsys.readouterr().err
 
 
 def test_missing_run_dir_exits_2_with_one_line(tmp_path, capsys):
     assert main(["analyze", str(tmp_path / "nowhere")]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
+    err = _errors(capsys.readouterr().err)
     assert len(err) == 1 and "no such run directory" in err[0]
 
 
 def test_bad_learning_rate_is_one_line(tmp_path, capsys):
     assert main(["train", "--model", "fcn4", "--dataset", "mnist1d", "--lr", "-1", "--batch-size", "50",
                  "--out", str(tmp_path / "run")]) == 2
-    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    err = _errors(capsys.readouterr().err)
+    assert len(err) == 1 and "lr" in err[0]
 
 
 def test_sweep_realnets_is_registered(tmp_path):
     args = build_parser().parse_args(["sweep", "realnets", "--grid", "cpu", "--out", str(tmp_path), "--jobs", "2"])
     assert (args.grid, args.jobs, args.scheduler) == ("cpu", 2, None)
+    assert build_parser().parse_args(["sweep", "realnets", "--grid", "cpu", "--out", "x", "--jobs", "auto"]).jobs == "auto"
     with pytest.raises(SystemExit) as exc:
         build_parser().parse_args(["sweep", "realnets", "--grid", "huge", "--out", str(tmp_path)])
     assert exc.value.code == 2
@@ -54,11 +60,11 @@ def test_train_then_analyze_with_figures(tmp_path, capsys):
     assert "run: capped" in out and "mean α̂" in out
     assert (figs / "realnets_fig1.png").is_file() and (figs / "realnets_vs_synthetic.png").is_file()
     assert (tmp_path / "tables" / "pruning.csv").is_file()
-    # the same figures through `heavytails figure realnets DIR` (analysis reused from the run's cache)
+    # the same figures through `sgdtails figure realnets DIR` (analysis reused from the run's cache)
     figs2 = tmp_path / "figs2"
     assert main(["figure", "realnets", str(tmp_path), "--out", str(figs2)]) == 0
     assert (figs2 / "realnets_fig1.png").is_file() and (figs2 / "realnets_vs_synthetic.png").is_file()
-    assert main(["figure", "realnets", "--out", str(figs2)]) == 2  # no run directory: one-line error
+    assert main(["figure", "realnets", "--out", str(figs2)]) == 2  # no run directory: usage + one error line
     assert main(["figure", "s4", str(tmp_path), "--out", str(figs2)]) == 2  # runs only for 'realnets'
 
 
@@ -69,11 +75,11 @@ def test_sweep_realnets_resume_flag(tmp_path, monkeypatch, capsys):
     assert args.resume is False
     seen = {}
 
-    def fake_run_study(study, out_dir, **kwargs):
-        seen.update(kwargs)
+    def fake_run_study(study, *, run):
+        seen["run"] = run
         empty = sweep.Study(study.name, study.func, (), version=study.version)  # no training in this test
-        return sweep.run_study(empty, out_dir, progress=False)
+        return sweep.run_study(empty, run=run.replace(progress=False))
 
-    monkeypatch.setattr(sweep_cli, "run_study", fake_run_study)
-    assert sweep_cli._cmd_sweep_realnets(args) == 0
-    assert seen["resume"] is False
+    monkeypatch.setattr(realnets_sweep, "run_study", fake_run_study)
+    assert cli_realnets._sweep(args) == 0
+    assert seen["run"] == RunOptions(jobs=None, cache_dir=str(tmp_path), resume=False, progress=True)

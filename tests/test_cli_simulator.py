@@ -1,19 +1,19 @@
-"""``heavytails sample | prune | tail-index`` end to end, and their one-line errors (exit 2)."""
+"""``sgdtails sample | prune | tail-index`` end to end, and their errors (usage + one line, exit 2)."""
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from heavytails.cli import main
-from simulator import pruning_ratio, sample_weights, tail_index
+from sgdtails.cli import main
+from sgdtails.simulator import pruning_ratio, sample_weights, tail_index
 
 
 def test_version_via_console_script():
-    out = subprocess.run(["heavytails", "--version"], capture_output=True, text=True, check=True).stdout
-    assert out.startswith("heavytails ")
-    out = subprocess.run([sys.executable, "-m", "heavytails", "--version"], capture_output=True, text=True, check=True)
-    assert out.stdout.startswith("heavytails ")
+    out = subprocess.run(["sgdtails", "--version"], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("sgdtails ")
+    out = subprocess.run([sys.executable, "-m", "sgdtails", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("sgdtails ")
 
 
 def test_sample_prune_tail_index_roundtrip(tmp_path, capsys):
@@ -32,29 +32,33 @@ def test_sample_prune_tail_index_roundtrip(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    "argv",
+    ("argv", "names"),
     [
-        ["sample", "--alpha", "2.5", "--shape", "3", "--out", "{tmp}/x.npy"],
-        ["sample", "--alpha", "1.5", "--shape", "3", "--out", "{tmp}/missing/x.npy"],
-        ["prune", "{tmp}/none.npy"],
-        ["prune", "{tmp}/bad.npy"],
-        ["prune", "{tmp}/nan.npy"],
-        ["prune", "{tmp}/ok.npy", "--eps", "-1"],
-        ["tail-index", "{tmp}/ok.npy", "--method", "mmo", "--block", "1"],
+        (["sample", "--alpha", "2.5", "--shape", "3", "--out", "{tmp}/x.npy"], "alpha"),  # argparse
+        (["sample", "--alpha", "1.5", "--shape", "3", "--out", "{tmp}/missing/x.npy"], "missing"),
+        (["sample", "--alpha", "1.5", "--shape", "3", "--scale", "0", "--out", "{tmp}/x.npy"], "scale"),
+        (["prune", "{tmp}/none.npy"], "none.npy"),
+        (["prune", "{tmp}/bad.npy"], "bad.npy"),
+        (["prune", "{tmp}/nan.npy"], "NaN"),  # found by the library
+        (["prune", "{tmp}/ok.npy", "--eps", "-1"], "eps"),
+        (["prune", "{tmp}/ok.npy", "--p", "0"], "p must be > 0"),
+        (["prune", "{tmp}/ok.npy", "--scheme", "bogus"], "--scheme"),
+        (["tail-index", "{tmp}/ok.npy", "--method", "mmo", "--block", "1"], "block"),
     ],
 )
-def test_bad_input_prints_one_line_and_exits_2(tmp_path, argv):
+def test_bad_input_prints_usage_and_one_error_line_and_exits_2(tmp_path, argv, names):
     (tmp_path / "bad.npy").write_text("not an array")
     np.save(tmp_path / "nan.npy", np.array([1.0, np.nan]))
     np.save(tmp_path / "ok.npy", np.arange(1.0, 50.0))
     argv = [a.format(tmp=tmp_path) for a in argv]
-    proc = subprocess.run(["heavytails", *argv], capture_output=True, text=True)
+    proc = subprocess.run(["sgdtails", *argv], capture_output=True, text=True)
     assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "error" in lines[0], proc.stderr
+    err = proc.stderr.strip()
+    assert err.startswith(f"usage: sgdtails {argv[0]}") and "Traceback" not in err, err
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and errors[0].startswith(f"sgdtails {argv[0]}: error: ") and names in errors[0], err
 
 
-def test_unknown_option_exits_2():
-    with pytest.raises(SystemExit) as exc:
-        main(["prune", "w.npy", "--scheme", "bogus"])
-    assert exc.value.code == 2
+def test_unknown_option_exits_2(capsys):
+    assert main(["prune", "w.npy", "--scheme", "bogus"]) == 2
+    assert "invalid choice: 'bogus'" in capsys.readouterr().err

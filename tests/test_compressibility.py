@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator import lp_norm, min_kappa, prune_magnitude, pruning_ratio, relative_error, sample_sas
+from sgdtails.simulator import lp_norm, min_kappa, prune_magnitude, pruning_ratio, relative_error, sample_sas
 
 P_VALUES = [0.5, 1.0, 1.5, 2.0, 3.0]
 TIE = 1e-12  # relative distance from ε within which float rounding may decide either way

@@ -2,9 +2,9 @@
 import pytest
 from matplotlib.figure import Figure
 
-from figures import convergence
-from figures._common import group_by
-from figures.convergence import ConvergenceConfig, compute, plot
+from sgdtails.figures import convergence
+from sgdtails.figures._common import group_by
+from sgdtails.figures.convergence import ConvergenceConfig, compute, plot
 
 # Small grids, 10 trials, two α for d₀, seed 0: a few seconds.
 SMALL = ConvergenceConfig(sizes1=(10**2, 32**2, 100**2, 316**2), sizes2=(16, 32, 64), sizes3=(32, 64, 128),

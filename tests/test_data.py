@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from realnets import data as rd
-from realnets import download
+from sgdtails.realnets import data as rd
+from sgdtails.realnets import download
 
 MNIST_STEMS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
@@ -248,7 +248,7 @@ def test_fetch_verifies_the_checksum(tmp_path):
 
 
 def test_teacher_default_hidden_weights_come_from_the_simulator():
-    from simulator import sample_weights
+    from sgdtails.simulator import sample_weights
 
     explicit = rd.make_teacher(SMALL, teacher_weights=lambda a, s, *, seed: sample_weights(a, s, seed=seed))
     assert torch.equal(rd.make_teacher(SMALL).y_train, explicit.y_train)

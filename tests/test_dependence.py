@@ -1,7 +1,7 @@
 """Section 3.3 check: Theorem 3 holds on column matrices; all three statements fail on layer."""
 import pytest
 
-from theory.dependence import EXPECTED, check_dependence
+from sgdtails.theory.dependence import EXPECTED, check_dependence
 
 
 def test_section_3_3_claims():

@@ -1,4 +1,4 @@
-"""Elliptical SαS vectors and the iid / column / layer structures (SPEC §1, Section S1.6.2).
+"""Elliptical SαS vectors and the iid / column / layer structures (docs/theory.md §1, Section S1.6.2).
 
 Fixed seeds; KS tests accept at p > 0.01 and each comes with a negative control rejected at p < 10⁻³.
 """
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulator import sample_elliptical, sample_weights
-from tests.stable_reference import sas_cdf
+from sgdtails.simulator import sample_elliptical, sample_weights
+from stable_reference import sas_cdf
 
 
 @pytest.mark.parametrize("alpha", [0.8, 1.5, 1.9])

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory.entropy import (
+from sgdtails.theory.entropy import (
     binary_entropy,
     half_binary_entropy,
     lemma_s7_log_bound,

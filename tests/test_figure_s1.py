@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from figures import figure_s1
-from figures.figure_s1 import FigureS1Config, compute, plot, summary
+from sgdtails.figures import figure_s1
+from sgdtails.simulator import RunOptions
+from sgdtails.figures.figure_s1 import FigureS1Config, compute, plot, summary
 
 # Reduced Figure S1: 60 α ~ U(1.5, 2) (wider than the paper's 1.75 to sharpen the trend at n = 60),
 # 150×150 matrices, seed 0. Runs in ~2 s.
@@ -74,8 +75,8 @@ def test_plot_has_expected_axes(table):
 
 def test_compute_is_reproducible_and_resumes(tmp_path):
     cfg = FigureS1Config(n_alpha=4, size=30, schemes=("magnitude",), seed=3)
-    first = compute(cfg, cache_dir=str(tmp_path))
-    again = compute(cfg, cache_dir=str(tmp_path))
+    first = compute(cfg, run=RunOptions(cache_dir=tmp_path))
+    again = compute(cfg, run=RunOptions(cache_dir=tmp_path))
     fresh = compute(cfg)
     assert first == again == fresh
     assert len(list((tmp_path / "figure_s1" / "cells").glob("*.json"))) == 4 * 3
@@ -102,7 +103,7 @@ def test_scale_configs():
 def test_cache_misses_when_the_engine_changes(tmp_path, monkeypatch):
     # Cells are cached by config and seed; a changed sampler must not reuse them.
     cfg = FigureS1Config(n_alpha=2, size=20, schemes=("magnitude",), structures=("iid",), seed=0)
-    compute(cfg, cache_dir=str(tmp_path))
+    compute(cfg, run=RunOptions(cache_dir=tmp_path))
     monkeypatch.setattr(figure_s1, "engine_fingerprint", lambda: "another-engine")
-    compute(cfg, cache_dir=str(tmp_path))
+    compute(cfg, run=RunOptions(cache_dir=tmp_path))
     assert len(list((tmp_path / "figure_s1" / "cells").glob("*.json"))) == 2 * 2

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from figures import figure_s4
-from figures._common import group_by
-from figures.figure_s4 import FigureS4Config, compute, plot
+from sgdtails.figures import figure_s4
+from sgdtails.figures._common import group_by
+from sgdtails.figures.figure_s4 import FigureS4Config, compute, plot
 
 
 @pytest.fixture(scope="module")

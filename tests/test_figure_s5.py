@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from figures import figure_s5
-from figures.figure_s5 import FigureS5Config, compute, plot, top_share
+from sgdtails.figures import figure_s5
+from sgdtails.figures.figure_s5 import FigureS5Config, compute, plot, top_share
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from realnets.grids import CPU_ETA_OVER_B, PAPER_RANGES, RunSpec, cpu_grid, grid, paper_grid
+from sgdtails.realnets.grids import CPU_ETA_OVER_B, PAPER_RANGES, RunSpec, cpu_grid, grid, paper_grid
 
 
 def test_sizes():

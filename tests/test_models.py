@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from realnets.models import build_model, default_input_shape, layer_weights
+from sgdtails.realnets.models import build_model, default_input_shape, layer_weights
 
 # Table 1 of the paper (Section S1.2): exact parameter counts.
 TABLE_1 = {

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory.network import (
+from sgdtails.theory.network import (
     check_weights,
     empirical_margin_risk,
     empirical_ramp_risk,

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator import sample_sas
-from theory.network import forward, layer_norms, margins, ramp_loss
-from theory.perturbation import (
+from sgdtails.simulator import sample_sas
+from sgdtails.theory.network import forward, layer_norms, margins, ramp_loss
+from sgdtails.theory.perturbation import (
     lemma_s1_bound,
     lemma_s1_uniform_bound,
     lemma_s3_output_bound,

@@ -1,7 +1,7 @@
 """Proposition S1 check: E[error] and E[κ_p] increase with α for p < α (seed 0, d = 10⁴)."""
 import pytest
 
-from theory.proposition_s1 import check_proposition_s1
+from sgdtails.theory.proposition_s1 import check_proposition_s1
 
 
 def test_heavier_tails_compress_better():

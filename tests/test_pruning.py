@@ -1,4 +1,4 @@
-"""Pruning invariants (SPEC §2), property-based: hypothesis draws shapes, κ and a seed; NumPy
+"""Pruning invariants (docs/theory.md §2), property-based: hypothesis draws shapes, κ and a seed; NumPy
 draws the data (Student-t with 1.5 degrees of freedom: heavy tails, no exact zeros)."""
 import math
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator import keep_count, prune_magnitude, prune_nodes, prune_singular, relative_error
+from sgdtails.simulator import keep_count, prune_magnitude, prune_nodes, prune_singular, relative_error
 
 kappas = st.floats(min_value=0.01, max_value=1.0, allow_nan=False)
 seeds = st.integers(0, 2**32 - 1)

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from figures import pruning_study as ps
-from figures.pruning_study import PruningStudyConfig, cohen_kappa, compute, plot, summarize, trend
-from simulator import prune_singular
-from simulator.sweep import cell_seed
+from sgdtails.figures import pruning_study as ps
+from sgdtails.figures.pruning_study import PruningStudyConfig, cohen_kappa, compute, plot, summarize, trend
+from sgdtails.simulator import PRUNINGS, prune_singular, singular_rank
+from sgdtails.simulator.sweep import cell_seed
 
 TINY = PruningStudyConfig(width=16, depth=3, n_inputs=200, repetitions=2, alphas=(1.5, 2.0),
                           pruning_ratios=(0.0, 0.5), device="cpu", seed=1)
@@ -20,12 +20,12 @@ def table():
 
 
 def test_tiny_study_runs_on_cpu_with_all_columns(table):
-    assert len(table) == 2 * 2 * 4 * 2  # α × repetitions × schemes × ratios
-    for key in ("alpha", "repetition", "scheme", "target_ratio", "pruning_ratio", "rel_accuracy", "cohen_kappa",
+    assert len(table) == 2 * 2 * 4 * 2  # α × repetitions × prunings × ratios
+    for key in ("alpha", "repetition", "scheme", "scope", "target_ratio", "pruning_ratio", "rel_accuracy", "cohen_kappa",
                 "top_share", "pred_top_share", "device"):
         assert key in table[0]
     assert {r["device"] for r in table} == {"cpu"}
-    assert {r["scheme"] for r in table} == set(ps.SCHEMES)
+    assert {(r["scheme"], r["scope"]) for r in table} == set(PRUNINGS)
     for r in table:
         assert 0.0 <= r["rel_accuracy"] <= 1.0
         assert 1.0 / 10 <= r["top_share"] <= 1.0
@@ -36,18 +36,18 @@ def test_unpruned_is_identity_and_ratios_are_counted(table):
     for r in table:
         if r["target_ratio"] == 0.0 and r["scheme"] != "singular":
             assert r["rel_accuracy"] == 1.0 and r["pruning_ratio"] == 0.0
-        if r["scheme"].startswith("magnitude"):
+        if r["scheme"] == "magnitude":
             assert abs(r["pruning_ratio"] - r["target_ratio"]) < 0.01
     # Parameter counting: keeping all singular triplets costs r(m + n + 1) > mn, so even the
     # target ratio 0 keeps only r = ⌊mn/(m+n+1)⌋ < min(m, n) of them.
-    assert ps.singular_rank(1.0, 16, 16) == 7
+    assert singular_rank(1.0, 16, 16, count="parameters") == 7
 
 
 def test_singular_truncation_equals_simulator():
     w = np.random.default_rng(0).standard_normal((12, 20))
     u, s, vt = np.linalg.svd(w, full_matrices=False)
     for kappa in (1.0, 0.7, 0.3, 0.05):
-        r = ps.singular_rank(kappa, 12, 20)
+        r = singular_rank(kappa, 12, 20, count="parameters")
         np.testing.assert_allclose((u[:, :r] * s[:r]) @ vt[:r], prune_singular(w, kappa, count="parameters"), atol=1e-12)
 
 
@@ -74,7 +74,7 @@ def test_heavier_tails_are_more_robust_at_small_size():
     # Width 64, 500 inputs, 4 networks per α, layer-wise magnitude pruning of 30%, seed 0.
     # Measured Cohen's κ: 0.72 ± 0.03 (α = 1.5) vs 0.46 ± 0.04 (α = 2, the Gaussian control).
     cfg = PruningStudyConfig(width=64, n_inputs=500, repetitions=4, alphas=(1.5, 2.0), pruning_ratios=(0.3,),
-                             schemes=("magnitude_layer",), device="cpu", seed=0)
+                             prunings=(("magnitude", "layer"),), device="cpu", seed=0)
     means = {r["alpha"]: r for r in summarize(compute(cfg))}
     assert means[1.5]["cohen_kappa"] > means[2.0]["cohen_kappa"] + 0.1
     assert means[1.5]["rel_accuracy"] > means[2.0]["rel_accuracy"]
@@ -100,7 +100,7 @@ def test_plot_has_expected_axes(table):
 
 @pytest.mark.parametrize(
     "bad",
-    [dict(width=0), dict(alphas=(2.5,)), dict(alphas=()), dict(schemes=("random",)), dict(pruning_ratios=(1.0,)),
+    [dict(width=0), dict(alphas=(2.5,)), dict(alphas=()), dict(prunings=(("random", "layer"),)), dict(prunings=(("nodes", "global"),)), dict(pruning_ratios=(1.0,)),
      dict(device="tpu"), dict(classes=1), dict(seed=-1)],
 )
 def test_config_rejects_bad_values(bad):

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from theory.required_size import required_size
+from sgdtails.theory.required_size import required_size
 
 
 def test_measured_when_reachable():

@@ -1,4 +1,4 @@
-"""Statistical and numerical tests of the SαS and positive stable samplers (SPEC §1).
+"""Statistical and numerical tests of the SαS and positive stable samplers (docs/theory.md §1).
 
 KS tests: n = 200,000 draws, fixed seeds, accept at p > 0.01; the same sample must be rejected
 (p < 0.001) against the wrong law α ± 0.1, whose CDF differs from the true one by ≥ 0.006 in sup
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulator import sample_positive_stable, sample_sas, sample_sas_range
-from tests.stable_reference import positive_stable_cdf, sas_cdf
+from sgdtails.simulator import sample_positive_stable, sample_sas, sample_sas_range
+from stable_reference import positive_stable_cdf, sas_cdf
 
 N = 200_000
 ALPHAS = [0.5, 0.9, 1.0, 1.3, 1.6, 1.9, 1.99, 2.0]
@@ -108,7 +108,7 @@ def test_cms_transform_matches_extended_precision(alpha):
     # The kernel's two outputs, sin αV / cos V and cos((1−α)V)/(W cos V), against the same formula in
     # 80-bit long double, with V = π(U − ½) and cos V written sin(π·min(U, 1−U)) (equal in exact
     # arithmetic; long double alone cannot resolve cos V near |V| = π/2), incl. |V| → π/2.
-    from simulator.stable import _cms_prepare
+    from sgdtails.simulator.stable import _cms_prepare
 
     # U on NumPy's grid k·2⁻⁵³ (where U − ½ and min(U, 1−U) are exact), incl. both ends.
     k = np.concatenate([np.random.default_rng(1).integers(0, 2**53, 2000), np.arange(50), 2**53 - 1 - np.arange(50),

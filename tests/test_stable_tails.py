@@ -20,8 +20,8 @@ from scipy.integrate import quad
 from scipy.special import gamma
 from scipy.stats import binom, levy_stable
 
-from simulator import sample_sas
-from theory.stable_tails import (
+from sgdtails.simulator import sample_sas
+from sgdtails.theory.stable_tails import (
     blm20_tail_bound,
     blm20_tail_bound_simple,
     blm20_threshold,

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-import simulator.streaming as streaming
-from simulator import (
+import sgdtails.simulator.streaming as streaming
+from sgdtails.simulator import (
     magnitude_error,
     min_kappa,
     prune_magnitude,

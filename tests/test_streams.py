@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from simulator import (
+from sgdtails.simulator import (
     BLOCK_SIZE,
     as_seed_sequence,
     min_kappa,

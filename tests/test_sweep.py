@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator import _sweep_store as store
-from simulator.sweep import Study, StudyResult, cell_seed, run_study
-from tests.sweep_cells import (
+from sgdtails.simulator import _sweep_store as store
+from sgdtails.simulator import RunOptions
+from sgdtails.simulator.sweep import Study, StudyResult, cell_seed, run_study
+from sweep_cells import (
     S1Config,
     boom_cell,
     flaky_cell,
@@ -28,12 +29,13 @@ from tests.sweep_cells import (
     trivial_cell,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-HASH_KEYS = {"func": "tests.sweep_cells:s1_cell", "version": "v1", "package": "0.1.0", "seed": 3, "index": 5}
+TESTS = Path(__file__).resolve().parent
+HASH_KEYS = {"func": "sweep_cells:s1_cell", "version": "v1", "package": "0.1.0", "seed": 3, "index": 5}
 
 
 def _env() -> dict:
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    """The environment of a subprocess that imports the test helpers (``sweep_cells``)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))}
 
 
 def test_cell_seed_is_the_spawned_child():
@@ -44,10 +46,10 @@ def test_cell_seed_is_the_spawned_child():
 def test_hash_is_stable_across_processes():
     cfg = S1Config(1.8, "column", 100, 50)
     code = (
-        "from simulator._sweep_store import cell_hash; from tests.sweep_cells import S1Config; "
+        "from sgdtails.simulator._sweep_store import cell_hash; from sweep_cells import S1Config; "
         f"print(cell_hash(S1Config(1.8, 'column', 100, 50), **{HASH_KEYS!r}))"
     )
-    out = subprocess.run([sys.executable, "-c", code], env=_env(), cwd=ROOT, capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-c", code], env=_env(), cwd=TESTS, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == store.cell_hash(cfg, **HASH_KEYS)
     assert store.cell_hash(cfg, **HASH_KEYS) == store.cell_hash(dataclasses.asdict(cfg), **HASH_KEYS)
@@ -55,7 +57,7 @@ def test_hash_is_stable_across_processes():
 
 @pytest.mark.parametrize(
     "change",
-    [{"version": "v2"}, {"func": "tests.sweep_cells:sleep_cell"}, {"package": "0.2.0"}, {"seed": 4}, {"index": 6}],
+    [{"version": "v2"}, {"func": "sweep_cells:sleep_cell"}, {"package": "0.2.0"}, {"seed": 4}, {"index": 6}],
 )
 def test_hash_changes_with_what_the_cell_depends_on(change):
     cfg = S1Config(1.8, "column", 100, 50)
@@ -70,9 +72,9 @@ def test_hash_changes_with_a_field():
 
 def test_sequential_and_processes_give_byte_identical_csv(tmp_path):
     study = s1_study(n_alpha=3)
-    seq = run_study(study, tmp_path / "seq", jobs=1, progress=False)
-    par = run_study(study, tmp_path / "par", jobs=2, progress=False)
-    one = run_study(study, tmp_path / "one", jobs=2, batch=1, progress=False)
+    seq = run_study(study, run=RunOptions(cache_dir=tmp_path / "seq", jobs=1, progress=False))
+    par = run_study(study, run=RunOptions(cache_dir=tmp_path / "par", jobs=2, progress=False))
+    one = run_study(study, batch=1, run=RunOptions(cache_dir=tmp_path / "one", jobs=2, progress=False))
     assert seq.n_computed == par.n_computed == one.n_computed == 9
     assert seq.csv_path.read_bytes() == par.csv_path.read_bytes() == one.csv_path.read_bytes()
     assert seq.rows == par.rows
@@ -83,7 +85,7 @@ def test_sequential_and_processes_give_byte_identical_csv(tmp_path):
 
 def test_row_is_config_plus_record(tmp_path):
     study = s1_study(n_alpha=1, size=40)
-    result = run_study(study, tmp_path, jobs=1, progress=False)
+    result = run_study(study, run=RunOptions(cache_dir=tmp_path, jobs=1, progress=False))
     expected = s1_cell(study.grid[1], cell_seed(study.seed, 1))["pruning_ratio"]
     assert result.rows[1] == {"cell": 1, **dataclasses.asdict(study.grid[1]), "pruning_ratio": expected}
     line = result.csv_path.read_text().splitlines()[2]
@@ -93,7 +95,7 @@ def test_row_is_config_plus_record(tmp_path):
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_raising_cell_is_recorded_and_the_others_finish(tmp_path, jobs):
     study = Study("boom", boom_cell, [{"k": k} for k in range(5)])
-    result = run_study(study, tmp_path, jobs=jobs, progress=False)
+    result = run_study(study, run=RunOptions(cache_dir=tmp_path, jobs=jobs, progress=False))
     assert [r["cell"] for r in result.rows] == [0, 1, 3, 4]
     assert result.rows[1] == {"cell": 1, "k": 1, "value": 1 / 3, "flag": True}
     assert len(result.failed) == 1 and result.failed[0]["cell"] == 2
@@ -118,12 +120,12 @@ def test_failed_cells_are_retried_next_run(tmp_path):
     trap = tmp_path / "trap"
     trap.touch()
     study = Study("flaky", flaky_cell, [{"k": k, "trap": str(trap)} for k in range(4)])
-    first = run_study(study, tmp_path / "out", jobs=1, progress=False)
+    first = run_study(study, run=RunOptions(cache_dir=tmp_path / "out", jobs=1, progress=False))
     assert (first.n_computed, first.n_reused, len(first.failed)) == (3, 0, 1)
     failed_file = tmp_path / "out" / "flaky" / "failed" / f"{first.failed[0]['hash']}.json"
     assert failed_file.exists()
     trap.unlink()
-    second = run_study(study, tmp_path / "out", jobs=1, progress=False)
+    second = run_study(study, run=RunOptions(cache_dir=tmp_path / "out", jobs=1, progress=False))
     assert (second.n_computed, second.n_reused, second.failed) == (1, 3, [])
     assert second.summary == "1 computed, 3 reused, 0 failed"
     assert not failed_file.exists()
@@ -132,23 +134,23 @@ def test_failed_cells_are_retried_next_run(tmp_path):
 
 def test_changed_config_or_version_recomputes_only_what_changed(tmp_path):
     study = s1_study(n_alpha=2, size=40)
-    assert run_study(study, tmp_path, jobs=1, progress=False).n_computed == 6
+    assert run_study(study, run=RunOptions(cache_dir=tmp_path, jobs=1, progress=False)).n_computed == 6
     grid = list(study.grid)
     grid[4] = dataclasses.replace(grid[4], m=41)
     changed = dataclasses.replace(study, grid=grid)
-    again = run_study(changed, tmp_path, jobs=1, progress=False)
+    again = run_study(changed, run=RunOptions(cache_dir=tmp_path, jobs=1, progress=False))
     assert (again.n_computed, again.n_reused) == (1, 5)
-    bumped = run_study(dataclasses.replace(changed, version="test2"), tmp_path, jobs=1, progress=False)
+    bumped = run_study(dataclasses.replace(changed, version="test2"), run=RunOptions(cache_dir=tmp_path, jobs=1, progress=False))
     assert (bumped.n_computed, bumped.n_reused) == (6, 0)
-    fresh = run_study(changed, tmp_path, jobs=1, resume=False, progress=False)
+    fresh = run_study(changed, run=RunOptions(cache_dir=tmp_path, jobs=1, resume=False, progress=False))
     assert (fresh.n_computed, fresh.n_reused) == (6, 0)
-    elsewhere = run_study(changed, tmp_path / "b", jobs=1, progress=False)
+    elsewhere = run_study(changed, run=RunOptions(cache_dir=tmp_path / "b", jobs=1, progress=False))
     assert fresh.csv_path.read_bytes() == elsewhere.csv_path.read_bytes()
 
 
 def test_table_records_give_one_row_each(tmp_path):
     study = Study("table", table_cell, [{"rows": r} for r in (2, 0, 3)], seed=5)
-    result = run_study(study, tmp_path, jobs=1, progress=False)
+    result = run_study(study, run=RunOptions(cache_dir=tmp_path, jobs=1, progress=False))
     assert [(r["cell"], r["j"]) for r in result.rows] == [(0, 0), (0, 1), (2, 0), (2, 1), (2, 2)]
     z = np.random.default_rng(cell_seed(5, 2)).standard_normal(3)
     assert [r["z"] for r in result.rows[2:]] == z.tolist()
@@ -156,25 +158,25 @@ def test_table_records_give_one_row_each(tmp_path):
 
 
 def test_local_workers_are_capped_to_one_thread(tmp_path):
-    result = run_study(Study("threads", threads_cell, [{"k": k} for k in range(4)]), tmp_path, jobs=2, progress=False)
+    result = run_study(Study("threads", threads_cell, [{"k": k} for k in range(4)]), run=RunOptions(cache_dir=tmp_path, jobs=2, progress=False))
     assert {(r["numba_threads"], r["omp"]) for r in result.rows} == {(1, "1")}
 
 
 def test_summary_and_progress_go_to_stderr(tmp_path, capsys):
-    run_study(Study("quiet", trivial_cell, [{"k": 1}]), tmp_path, jobs=1, progress=False)
+    run_study(Study("quiet", trivial_cell, [{"k": 1}]), run=RunOptions(cache_dir=tmp_path, jobs=1, progress=False))
     assert capsys.readouterr().err == ""
-    run_study(Study("loud", trivial_cell, [{"k": 1}, {"k": 2}]), tmp_path, jobs=1)
+    run_study(Study("loud", trivial_cell, [{"k": 1}, {"k": 2}]), run=RunOptions(cache_dir=tmp_path, jobs=1, progress=True))
     err = capsys.readouterr().err
     assert "loud: 2 computed, 0 reused, 0 failed" in err and "2/2" in err
 
 
 def test_manifest_records_versions_and_timings(tmp_path):
     study = Study("m", trivial_cell, [{"k": k} for k in range(3)], seed=9, version="x")
-    result = run_study(study, tmp_path, jobs=1, progress=False)
+    result = run_study(study, run=RunOptions(cache_dir=tmp_path, jobs=1, progress=False))
     manifest = json.loads(result.manifest_path.read_text())
     assert (manifest["study"], manifest["n_cells"], manifest["seed"], manifest["version"]) == ("m", 3, 9, "x")
     assert manifest["backend"] == "sequential"
-    assert {"numpy", "scipy", "numba", "heavytails"} <= set(manifest["versions"])
+    assert {"numpy", "scipy", "numba", "sgdtails"} <= set(manifest["provenance"]["versions"])
     assert all(c["status"] == "computed" and c["seconds"] >= 0 for c in manifest["cells"])
     assert isinstance(result, StudyResult) and result.n_cells == 3
 
@@ -184,7 +186,7 @@ def _bad_record_cell(cfg: dict, seed: np.random.SeedSequence) -> dict:
 
 
 def test_records_must_be_scalars_not_clashing_with_config(tmp_path):
-    result = run_study(Study("bad", _bad_record_cell, [{"k": 0}, {"k": 1}]), tmp_path, jobs=1, progress=False)
+    result = run_study(Study("bad", _bad_record_cell, [{"k": 0}, {"k": 1}]), run=RunOptions(cache_dir=tmp_path, jobs=1, progress=False))
     errors = [f["error"] for f in result.failed]
     assert errors[0].startswith("TypeError: record field 'v' must be a scalar")
     assert errors[1].startswith("ValueError: record field 'k' clashes")
@@ -202,24 +204,27 @@ def test_invalid_studies_and_arguments_are_rejected(tmp_path):
     with pytest.raises(TypeError, match="must be a dataclass instance or a mapping"):
         Study("x", trivial_cell, [1.5])
     with pytest.raises(ValueError, match="jobs must be"):
-        run_study(Study("x", trivial_cell, [{"k": 1}]), tmp_path, jobs=0)
+        RunOptions(cache_dir=tmp_path, jobs=0)
+    with pytest.raises(ValueError, match="run must be a RunOptions"):
+        run_study(Study("x", trivial_cell, [{"k": 1}]), run={"jobs": 1})
     with pytest.raises(ValueError, match="batch must be"):
-        run_study(Study("x", trivial_cell, [{"k": 1}]), tmp_path, batch=0)
+        run_study(Study("x", trivial_cell, [{"k": 1}]), batch=0, run=RunOptions(cache_dir=tmp_path))
 
 
 KILL_SCRIPT = textwrap.dedent(
     """
     import sys
-    from simulator.sweep import run_study
-    from tests.sweep_cells import sleep_study
-    run_study(sleep_study(), sys.argv[1], jobs=1, progress=False)
+    from sgdtails.simulator import RunOptions
+    from sgdtails.simulator.sweep import run_study
+    from sweep_cells import sleep_study
+    run_study(sleep_study(), run=RunOptions(cache_dir=sys.argv[1], jobs=1, progress=False))
     """
 )
 
 
 def test_resume_after_sigkill_equals_an_uninterrupted_run(tmp_path):
     cells = tmp_path / "killed" / "slow" / "cells"
-    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(tmp_path / "killed")], cwd=ROOT, env=_env())
+    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(tmp_path / "killed")], cwd=TESTS, env=_env())
     try:
         deadline = time.monotonic() + 60
         while not (cells.is_dir() and len(list(cells.glob("*.json"))) >= 8):
@@ -234,9 +239,9 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run(tmp_path):
     before = {p.name: p.stat().st_mtime_ns for p in cells.glob("*.json")}
     assert 8 <= len(before) < 40
     assert all("rows" in json.loads((cells / name).read_text()) for name in before)  # none torn
-    resumed = run_study(sleep_study(), tmp_path / "killed", jobs=2, progress=False)
+    resumed = run_study(sleep_study(), run=RunOptions(cache_dir=tmp_path / "killed", jobs=2, progress=False))
     assert (resumed.n_reused, resumed.n_computed, resumed.failed) == (len(before), 40 - len(before), [])
     assert {name: (cells / name).stat().st_mtime_ns for name in before} == before
-    whole = run_study(sleep_study(), tmp_path / "whole", jobs=1, progress=False)
+    whole = run_study(sleep_study(), run=RunOptions(cache_dir=tmp_path / "whole", jobs=1, progress=False))
     assert resumed.csv_path.read_bytes() == whole.csv_path.read_bytes()
     assert not list(cells.glob("*.tmp"))

@@ -11,17 +11,21 @@ from pathlib import Path
 import distributed
 import pytest
 
-from simulator.sweep import SCHEDULER_ENV, Study, run_study
-from tests.sweep_cells import boom_cell, pid_cell, s1_study, trivial_cell
+import argparse
 
-ROOT = Path(__file__).resolve().parents[1]
+from sgdtails.cli._args import SCHEDULER_ENV, run_options
+from sgdtails.simulator import RunOptions
+from sgdtails.simulator.sweep import Study, run_study
+from sweep_cells import boom_cell, pid_cell, s1_study, trivial_cell
+
+TESTS = Path(__file__).resolve().parent
 START_TIMEOUT_S = 90
 
 
 def _start(args: list[str], log: Path, env: dict) -> subprocess.Popen:
     with open(log, "wb") as out:
         cmd = [sys.executable, "-m", "dask", *args]
-        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=TESTS)
 
 
 def _stop(procs: list[subprocess.Popen]) -> None:
@@ -41,7 +45,7 @@ def cluster(tmp_path_factory):
     """Address of a scheduler with two one-thread workers; the first advertises ``GPU=1``."""
     where = tmp_path_factory.mktemp("dask")
     scheduler_file = where / "scheduler.json"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))}
     common = ["--scheduler-file", str(scheduler_file), "--host", "127.0.0.1", "--no-dashboard"]
     worker = ["worker", *common, "--nworkers", "1", "--nthreads", "1", "--no-nanny", "--death-timeout", "30"]
     worker += ["--local-directory", str(where)]
@@ -69,20 +73,26 @@ def _backend(result) -> str:
 def test_dask_csv_equals_the_sequential_csv(cluster, tmp_path):
     study = s1_study(n_alpha=4, size=100)
     assert len(study.grid) == 12
-    seq = run_study(study, tmp_path / "seq", jobs=1, progress=False)
-    dsk = run_study(study, tmp_path / "dask", scheduler=cluster, batch=2, progress=False)
+    seq = run_study(study, run=RunOptions(cache_dir=tmp_path / "seq", jobs=1, progress=False))
+    dsk = run_study(study, batch=2, run=RunOptions(cache_dir=tmp_path / "dask", scheduler=cluster, progress=False))
     assert (dsk.n_computed, dsk.failed) == (12, [])
     assert dsk.csv_path.read_bytes() == seq.csv_path.read_bytes()
     assert _backend(dsk) == f"dask({cluster})"
-    again = run_study(study, tmp_path / "dask", scheduler=cluster, progress=False)
+    again = run_study(study, run=RunOptions(cache_dir=tmp_path / "dask", scheduler=cluster, progress=False))
     assert (again.n_computed, again.n_reused) == (0, 12)
 
 
-def test_scheduler_from_the_environment(cluster, tmp_path, monkeypatch):
+def test_scheduler_from_the_environment_only_through_the_command_line(cluster, tmp_path, monkeypatch):
     monkeypatch.setenv(SCHEDULER_ENV, cluster)
     study = Study("env", trivial_cell, [{"k": k} for k in range(6)])
-    assert _backend(run_study(study, tmp_path / "a", progress=False)) == f"dask({cluster})"
-    assert _backend(run_study(study, tmp_path / "b", jobs=1, progress=False)) == "sequential"
+    flags = argparse.Namespace(scheduler=None, jobs=None, resume=True)  # neither --jobs nor --scheduler given
+    cli = run_options(flags, jobs_default=1, cache_dir=str(tmp_path / "a")).replace(progress=False)
+    assert cli.scheduler == cluster
+    assert _backend(run_study(study, run=cli)) == f"dask({cluster})"
+    with_jobs = run_options(argparse.Namespace(scheduler=None, jobs=1, resume=True), jobs_default=1, cache_dir=None)
+    assert with_jobs.scheduler is None  # an explicit --jobs wins over the environment
+    # the library itself never reads the environment
+    assert _backend(run_study(study, run=RunOptions(cache_dir=tmp_path / "b", progress=False))) == "sequential"
 
 
 def test_resources_pin_cells_to_the_gpu_worker(cluster, tmp_path):
@@ -92,12 +102,12 @@ def test_resources_pin_cells_to_the_gpu_worker(cluster, tmp_path):
     gpu = {pids[a] for a, w in workers.items() if w.get("resources", {}).get("GPU")}
     assert len(gpu) == 1 and len(set(pids.values())) == 2
     study = Study("pinned", pid_cell, [{"k": k} for k in range(8)], resources={"GPU": 1})
-    result = run_study(study, tmp_path, scheduler=cluster, batch=1, progress=False)
+    result = run_study(study, batch=1, run=RunOptions(cache_dir=tmp_path, scheduler=cluster, progress=False))
     assert {r["pid"] for r in result.rows} == gpu
 
 
 def test_a_raising_cell_on_dask_is_recorded(cluster, tmp_path):
     study = Study("boom", boom_cell, [{"k": k} for k in range(5)])
-    result = run_study(study, tmp_path, scheduler=cluster, progress=False)
+    result = run_study(study, run=RunOptions(cache_dir=tmp_path, scheduler=cluster, progress=False))
     assert [r["cell"] for r in result.rows] == [0, 1, 3, 4]
     assert [(f["cell"], f["error"]) for f in result.failed] == [(2, "RuntimeError: cell two exploded")]

@@ -1,8 +1,8 @@
-"""Tail-index estimators (SPEC §3) on exact SαS samples; seeds stated, tolerances stated."""
+"""Tail-index estimators (docs/theory.md §3) on exact SαS samples; seeds stated, tolerances stated."""
 import numpy as np
 import pytest
 
-from simulator import sample_sas, sample_weights, tail_index
+from sgdtails.simulator import sample_sas, sample_weights, tail_index
 
 N = 100_000
 SEED = 314

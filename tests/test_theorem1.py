@@ -1,14 +1,14 @@
 """Theorem 1 check: in-hypothesis cases hold, negative controls (α = 2, p < α, layer) fail.
 
 Seeds are fixed (seed=0 unless stated); the sizes are small so that each check runs in about a
-second. The verdict rule is the one of theory._mc; nothing here is tuned per case.
+second. The verdict rule is the one of sgdtails.theory.verdict; nothing here is tuned per case.
 """
 import numpy as np
 import pytest
 
-from simulator import magnitude_error, sample_sas
-from theory import _mc, theorem1
-from theory.theorem1 import Theorem1Cell, check_theorem1, theorem1_cell, theory_slope
+from sgdtails.simulator import magnitude_error, sample_sas
+from sgdtails.theory import _cells, theorem1
+from sgdtails.theory.theorem1 import Theorem1Cell, check_theorem1, theorem1_cell, theory_slope
 
 SIZES = (10**3, 10**4, 10**5)
 COLUMNS = {"series", "size_name", "size", "d", "n_trials", "threshold", "median", "q10", "q90", "mean",
@@ -57,7 +57,7 @@ def test_cells_keyed_by_size_not_order():
     b = check_theorem1(1.5, sizes=(5000, 10**3), trials=4, seed=3)
     assert a.table[0]["median"] == b.table[0]["median"] and a.table[0]["size"] == 1000
     # a cell is a pure function of (config, SeedSequence): recomputing one reproduces it
-    seq = _mc.cell_seed(_mc.root_seed(3), 0, 1000, 2)
+    seq = _cells.cell_seed(_cells.root_seed(3), 0, 1000, 2)
     x = sample_sas(1.5, 1000, seed=seq)
     assert theorem1_cell(Theorem1Cell((1.5,), (1000,), 0.1, 2.0), seq) == magnitude_error(x, 0.1, p=2.0)
 

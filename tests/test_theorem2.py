@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from simulator import prune_singular, relative_error, sample_weights
-from theory.theorem2 import Theorem2Cell, check_theorem2, eigenvalues, theorem2_cell, theory_slopes
+from sgdtails.simulator import prune_singular, relative_error, sample_weights
+from sgdtails.theory.theorem2 import Theorem2Cell, check_theorem2, eigenvalues, theorem2_cell, theory_slopes
 
 SIZES = (16, 32, 64, 128)
 

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from simulator import prune_nodes, relative_error, sample_weights
-from theory.theorem3 import Theorem3Cell, check_theorem3, column_norms, theorem3_cell
+from sgdtails.simulator import prune_nodes, relative_error, sample_weights
+from sgdtails.theory.theorem3 import Theorem3Cell, check_theorem3, column_norms, theorem3_cell
 
 SIZES = (64, 128, 256, 512)
 

@@ -1,14 +1,17 @@
-"""The theorem checks through :func:`simulator.sweep.run_study`: same numbers, cached cells, resume."""
+"""The theorem checks through :func:`sgdtails.simulator.sweep.run_study`: same numbers, cached cells, resume."""
 import argparse
 import json
 
 import pytest
 
-from heavytails.cli import main
-from theory import _mc, cli, theorem1
-from theory.required_size import required_size
-from theory.theorem1 import check_theorem1
-from theory.theorem3 import check_theorem3
+from sgdtails.cli import main
+from sgdtails.cli import theory as cli
+from sgdtails.cli._args import run_options
+from sgdtails.simulator import RunOptions
+from sgdtails.theory import theorem1
+from sgdtails.theory.required_size import required_size
+from sgdtails.theory.theorem1 import check_theorem1
+from sgdtails.theory.theorem3 import check_theorem3
 
 SMALL = dict(alpha=1.2, sizes=(1000, 4000), trials=5, seed=3)
 
@@ -26,37 +29,37 @@ def _no_computing(monkeypatch):
 
 def test_sweep_gives_the_in_process_numbers_and_resumes(tmp_path, monkeypatch):
     plain = check_theorem1(**SMALL)
-    swept = check_theorem1(**SMALL, jobs=2, cache_dir=tmp_path)
+    swept = check_theorem1(**SMALL, run=RunOptions(jobs=2, cache_dir=tmp_path))
     assert swept == plain and swept.verdict == plain.verdict and swept.to_rows() == plain.to_rows()
     (manifest,) = _manifests(tmp_path)
     assert manifest["n_cells"] == 2 * 5 and manifest["n_computed"] == 10 and manifest["n_reused"] == 0
     assert manifest["backend"].startswith("processes")
 
     _no_computing(monkeypatch)  # resume: every cell comes from the cache (sequential, in this process)
-    again = check_theorem1(**SMALL, jobs=1, cache_dir=tmp_path)
+    again = check_theorem1(**SMALL, run=RunOptions(jobs=1, cache_dir=tmp_path))
     assert again == plain and again.to_rows() == plain.to_rows()
     (manifest,) = _manifests(tmp_path)
     assert manifest["n_reused"] == 10 and manifest["n_computed"] == 0
 
 
 def test_no_resume_recomputes_and_more_trials_reuse_the_earlier_ones(tmp_path):
-    check_theorem1(**SMALL, jobs=1, cache_dir=tmp_path)
-    check_theorem1(**SMALL, jobs=1, cache_dir=tmp_path, resume=False)
+    check_theorem1(**SMALL, run=RunOptions(jobs=1, cache_dir=tmp_path))
+    check_theorem1(**SMALL, run=RunOptions(jobs=1, cache_dir=tmp_path, resume=False))
     (manifest,) = _manifests(tmp_path)
     assert manifest["n_computed"] == 10 and manifest["n_reused"] == 0
     more = dict(SMALL, trials=7)
-    assert check_theorem1(**more, jobs=1, cache_dir=tmp_path) == check_theorem1(**more)
+    assert check_theorem1(**more, run=RunOptions(jobs=1, cache_dir=tmp_path)) == check_theorem1(**more)
     (manifest,) = _manifests(tmp_path)
     assert manifest["n_reused"] == 10 and manifest["n_computed"] == 4
 
 
 def test_layerwise_and_other_checks_match(tmp_path):
     kw = dict(alpha=(1.1, 1.3), sizes=(500, 2000), trials=4, scope="layer")
-    assert check_theorem1(**kw, jobs=2, cache_dir=tmp_path) == check_theorem1(**kw)
+    assert check_theorem1(**kw, run=RunOptions(jobs=2, cache_dir=tmp_path)) == check_theorem1(**kw)
     assert len(_manifests(tmp_path)) == 2  # one study per series
     kw3 = dict(alpha=1.0, sizes=(16, 32), trials=4)
-    assert check_theorem3(**kw3, jobs=2) == check_theorem3(**kw3)  # temporary cache
-    est = required_size(1.2, max_measured=3200, trials=8, jobs=1, cache_dir=tmp_path / "size")
+    assert check_theorem3(**kw3, run=RunOptions(jobs=2)) == check_theorem3(**kw3)  # temporary cache
+    est = required_size(1.2, max_measured=3200, trials=8, run=RunOptions(jobs=1, cache_dir=tmp_path / "size"))
     ref = required_size(1.2, max_measured=3200, trials=8)
     assert est.measurements == ref.measurements and est.d0 == ref.d0
 
@@ -67,26 +70,42 @@ def test_failed_cells_raise_naming_them(tmp_path, monkeypatch):
 
     monkeypatch.setattr(theorem1, "magnitude_error", broken)
     with pytest.raises(RuntimeError, match=r"theorem1 global: 10 of 10 Monte-Carlo cells failed.*broken cell"):
-        check_theorem1(**SMALL, jobs=1, cache_dir=tmp_path)
+        check_theorem1(**SMALL, run=RunOptions(jobs=1, cache_dir=tmp_path))
 
 
-@pytest.mark.parametrize("kw", [dict(jobs=0), dict(jobs=True), dict(scheduler=""), dict(resume="yes")])
-def test_bad_sweep_arguments(kw):
+@pytest.mark.parametrize("kw", [dict(jobs=0), dict(jobs=True), dict(scheduler=""), dict(resume="yes"),
+                                dict(progress=1), dict(cache_dir="")])
+def test_bad_run_options(kw):
     with pytest.raises(ValueError):
-        check_theorem1(**SMALL, **kw)
+        RunOptions(**kw)
 
 
-def test_default_path_is_in_process():
-    assert _mc.sweep_options() is None and _mc.sweep_options(jobs=1) is None
-    assert _mc.sweep_options(jobs=2) == _mc.Sweep(jobs=2)
+def test_run_must_be_run_options():
+    with pytest.raises(ValueError, match="run must be a RunOptions"):
+        check_theorem1(**SMALL, run=dict(jobs=2))
+
+
+def test_default_path_is_in_process(monkeypatch):
+    assert RunOptions().in_process and RunOptions(jobs=1).in_process
+    assert not RunOptions(jobs=2).in_process and not RunOptions(jobs=None).in_process
+    assert not RunOptions(scheduler="tcp://x:1").in_process
+
+    def no_runner(*args, **kwargs):
+        raise AssertionError("the default run options must not go through the sweep runner")
+
+    monkeypatch.setattr("sgdtails.simulator.sweep.run_study", no_runner)
+    assert check_theorem1(**SMALL).verdict in ("holds", "fails", "inconclusive")
 
 
 def test_cli_scheduler_from_environment(monkeypatch):
-    monkeypatch.setenv("HEAVYTAILS_SCHEDULER", "tcp://example:8786")
+    monkeypatch.setenv("SGDTAILS_SCHEDULER", "tcp://example:8786")
     args = argparse.Namespace(scheduler=None, jobs=None, out=None, resume=True)
-    assert cli._sweep_kwargs(args)["scheduler"] == "tcp://example:8786"
-    args.jobs = 2  # --jobs wins over the environment, as in run_study
-    assert cli._sweep_kwargs(args)["scheduler"] is None
+    assert run_options(args, jobs_default=1, cache_dir=None).scheduler == "tcp://example:8786"
+    args.jobs = 2  # --jobs wins over the environment
+    assert run_options(args, jobs_default=1, cache_dir=None).scheduler is None
+    args.jobs = "auto"
+    opts = run_options(args, jobs_default=1, cache_dir=None)
+    assert opts.jobs is None and opts.scheduler is None
 
 
 def test_cli_check_caches_and_resumes(tmp_path, monkeypatch, capsys):

@@ -1,4 +1,4 @@
-"""realnets.train: stopping rule, averaging stretch, divergence, cap, exact resume (SPEC §6).
+"""realnets.train: stopping rule, averaging stretch, divergence, cap, exact resume (docs/theory.md §6).
 
 All runs: a one-hidden-layer FCN (width 64) on 200 teacher samples, CPU, seed 0. The stopping
 threshold is relaxed to 1e-2 to keep them short; the paper's default 5e-5 is checked separately.
@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import torch
 
-from realnets.data import TeacherSpec
-from realnets.train import TrainConfig, train
+from sgdtails.realnets.data import TeacherSpec
+from sgdtails.realnets.train import TrainConfig, train
 
-rt = importlib.import_module("realnets.train")  # the package re-exports the function ``train`` under that name
+rt = importlib.import_module("sgdtails.realnets.train")  # the package re-exports the function ``train`` under that name
 SPEC = TeacherSpec(n_train=200, n_test=100, width=32, depth=2, seed=0)
 
 

@@ -3,8 +3,8 @@ import math
 
 import numpy as np
 
-from simulator._jit import jit
-from simulator._trig import sincos
+from sgdtails.simulator._jit import jit
+from sgdtails.simulator._trig import sincos
 
 
 @jit

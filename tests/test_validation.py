@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-import simulator as sim
+import sgdtails.simulator as sim
 
 W = np.arange(1.0, 13.0).reshape(3, 4)
 NAN = W.copy()

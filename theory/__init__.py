@@ -1,28 +1,15 @@
-"""theory: see README.md.
+"""sgdtails.theory: each statement of the paper as a runnable check, and every bound as an evaluator.
 
-Monte-Carlo checks of the paper's statements (SPEC §4) — each returns a frozen result with a tidy
-table, a verdict ("holds" / "fails" / "inconclusive", rule in :mod:`theory._mc`) and the fitted vs
-derived decay exponent — and the required size d₀ of a statement. The bounds of SPEC §5 live in
-:mod:`theory.bounds`, :mod:`theory.network`, :mod:`theory.entropy`, :mod:`theory.stable_tails`.
+Monte-Carlo checks of Theorems 1–3, Section 3.3 and Proposition S1 (docs/theory.md §4) — each
+returns a frozen :class:`~sgdtails.theory.results.CheckResult` with a tidy table, a verdict
+("holds" / "fails" / "inconclusive", rule in :mod:`sgdtails.theory.verdict`) and the fitted vs
+derived decay exponent — the required size d₀ of a statement, and the suite of every check with
+its negative controls (:mod:`sgdtails.theory.suite`). The bounds of docs/theory.md §5 live in
+:mod:`sgdtails.theory.bounds`, :mod:`~sgdtails.theory.network`, :mod:`~sgdtails.theory.entropy`,
+:mod:`~sgdtails.theory.perturbation` and :mod:`~sgdtails.theory.stable_tails`.
+
+Names load on first use; the public ones are listed in ``__init__.pyi`` beside this file.
 """
-from theory._mc import CheckResult, SeriesResult
-from theory.dependence import DependenceResult, check_dependence
-from theory.proposition_s1 import PropositionS1Result, check_proposition_s1
-from theory.required_size import SizeEstimate, required_size
-from theory.theorem1 import check_theorem1
-from theory.theorem2 import check_theorem2
-from theory.theorem3 import check_theorem3
+import lazy_loader as _lazy
 
-__all__ = [
-    "CheckResult",
-    "DependenceResult",
-    "PropositionS1Result",
-    "SeriesResult",
-    "SizeEstimate",
-    "check_dependence",
-    "check_proposition_s1",
-    "check_theorem1",
-    "check_theorem2",
-    "check_theorem3",
-    "required_size",
-]
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

@@ -1,7 +1,7 @@
 """Argument checks shared by the bound evaluators (private).
 
-Every public evaluator in :mod:`theory.entropy`, :mod:`theory.stable_tails`,
-:mod:`theory.network`, :mod:`theory.perturbation` and :mod:`theory.bounds` validates its
+Every public evaluator in :mod:`sgdtails.theory.entropy`, :mod:`sgdtails.theory.stable_tails`,
+:mod:`sgdtails.theory.network`, :mod:`sgdtails.theory.perturbation` and :mod:`sgdtails.theory.bounds` validates its
 inputs at the boundary with these helpers, which raise :class:`ValueError` naming the
 argument and its allowed range.  No helper ever returns NaN silently.
 """

@@ -1,8 +1,8 @@
 """Generalisation bounds of Section 4 and S2: Theorem 4, Corollary 1, Corollary S2, Theorem S6.
 
-Notation (SPEC §5, eq. (7)): depth L (argument ``depth``), inputs ‖x‖ ≤ B, d = Σ d_l
+Notation (docs/theory.md §5, eq. (7)): depth L (argument ``depth``), inputs ‖x‖ ≤ B, d = Σ d_l
 parameters, n samples, R = R(δ) := inf{R : P(‖w‖ ≥ R) ≤ δ} (argument ``R``; bound it with
-:func:`theory.stable_tails.lemma_s5_radius` for stable weights), and
+:func:`sgdtails.theory.stable_tails.lemma_s5_radius` for stable weights), and
 L(τ, δ) := √2 B L (2R(δ)/√L)^(L−1) / τ.  κ̄ := (1/d) Σ⌈κ_l d_l⌉ (:func:`kappa_bar`),
 ε_κ := (2h_b(κ̄) − κ̄ log κ̄)/log n.
 
@@ -12,7 +12,7 @@ R_0 ≤ R̂_``margin``(w) + ``gap``" and is returned as a :class:`Generalization
 Two different epsilons: the paper's H1 uses ε for the relative compression error
 ‖ŵ_l − w_l‖ ≤ ε‖w_l‖ (argument ``eps``, enters γ and ρ_ε) and a second ε for the
 probability that this fails (argument ``fail_prob``, enters only the confidence).  The
-PDF-to-text extraction, and SPEC §5, print both as ε.
+PDF-to-text extraction, and docs/theory.md §5, print both as ε.
 
 Theorem hypotheses that can be checked (n/log n ≥ 10L, d ≥ 10, ranges of α, κ, δ) raise
 ``ValueError`` when violated; the existential "d_l ≥ d_(l,0)" cannot be checked.
@@ -26,8 +26,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import xlogy
 
-from theory import _bounds_validation as v
-from theory.entropy import binary_entropy, rho_eps
+from sgdtails.theory import _bounds_validation as v
+from sgdtails.theory.entropy import binary_entropy, rho_eps
 
 __all__ = [
     "GeneralizationBound",
@@ -263,7 +263,7 @@ def corollary_s2_bound(
     With probability ≥ 1 − 3 d^(−β):
     R_0(ŵ) ≤ R̂_γ(w) + (a(α) σ^L d^(L(α+2β+2)/(2α))/τ + √d) √((κ̄+ε_κ) log(n)/n),
     a(α) := 6√2 B 6^L 4^(L/α) / L^((L−3)/2), γ := τ + b_ε(α) σ^L d^(L(α+2β+2)/(2α))/τ,
-    b_ε(α) := √2 B 3^L 4^(L/α) ((1+ε)^L − 1) / L^(L/2)  (constants re-derived in SPEC §5
+    b_ε(α) := √2 B 3^L 4^(L/α) ((1+ε)^L − 1) / L^(L/2)  (constants re-derived in docs/theory.md §5
     from Theorem 4 and Lemma S5; β = α/(2L) with σ from (9) gives Corollary 1).
     """
     L = v.single_integer("depth", depth, minimum=1)

@@ -17,11 +17,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.streams import SeedLike
-from theory import _mc
-from theory.theorem1 import check_theorem1
-from theory.theorem2 import check_theorem2
-from theory.theorem3 import check_theorem3
+from sgdtails.simulator.streams import SeedLike
+from sgdtails.simulator.run_options import RunOptions
+from sgdtails.simulator.validate import check_sizes, check_subset
+from sgdtails.simulator.vocabulary import STRUCTURES
+from sgdtails.theory import _cells
+from sgdtails.theory.results import CheckResult
+from sgdtails.theory.theorem1 import check_theorem1
+from sgdtails.theory.theorem2 import check_theorem2
+from sgdtails.theory.theorem3 import check_theorem3
 
 __all__ = ["DependenceResult", "EXPECTED", "check_dependence"]
 
@@ -44,7 +48,7 @@ class DependenceResult:
     verdict: str
     reason: str
     table: tuple[dict, ...]
-    parts: tuple[tuple[str, str, str | None, _mc.CheckResult], ...]
+    parts: tuple[tuple[str, str, str | None, CheckResult], ...]
     config: Mapping[str, Any] = field(compare=False)
 
     def to_rows(self) -> list[dict]:
@@ -68,10 +72,7 @@ def check_dependence(
     trials: int = 30,
     structures: Sequence[str] = ("column", "layer"),
     seed: SeedLike = 0,
-    jobs: int | None = None,
-    scheduler: str | None = None,
-    cache_dir: str | None = None,
-    resume: bool = True,
+    run: RunOptions = RunOptions(),
 ) -> DependenceResult:
     r"""Run Theorems 1–3 on ``column`` and ``layer`` matrices (Section 3.3).
 
@@ -90,17 +91,17 @@ def check_dependence(
         Structures to run (``iid`` adds the reference case).
     seed : None, int, SeedSequence or Generator
         Root seed; statement i on structure j uses ``cell_seed(root, i, j)`` as its root.
-    jobs, scheduler, cache_dir, resume
-        Where the cells run (:func:`theory._mc.sweep_options`): by default in this process; with
-        ``jobs`` > 1, a Dask ``scheduler`` or a ``cache_dir`` through :func:`simulator.sweep.run_study`
-        (cells cached under ``cache_dir``, reused when ``resume``), with bit-identical numbers.
+    run : RunOptions
+        Where the Monte-Carlo cells run (:class:`~sgdtails.simulator.RunOptions`): by default in
+        this process; with ``jobs`` ≠ 1, a Dask ``scheduler`` or a ``cache_dir`` through
+        :func:`sgdtails.simulator.run_study` (cells cached under ``cache_dir``, reused when
+        ``resume``), with bit-identical numbers.
     """
-    if not structures or any(s not in ("iid", "column", "layer") for s in structures):
-        raise ValueError(f"structures must be a non-empty subset of ('iid', 'column', 'layer'), got {structures!r}")
-    hs = _mc.check_sizes(sizes)
-    _mc.sweep_options(jobs, scheduler, cache_dir, resume)  # validate before any cell runs
-    sw = dict(jobs=jobs, scheduler=scheduler, cache_dir=cache_dir, resume=resume)
-    root = _mc.root_seed(seed)
+    structures = check_subset(structures, "structures", STRUCTURES)
+    hs = check_sizes(sizes)
+    _cells.check_run(run)  # validate before any cell runs
+    sw = dict(run=run)
+    root = _cells.root_seed(seed)
     parts = []
     for j, sc in enumerate(structures):
         runs = (("theorem1", lambda s: check_theorem1(alpha, p=p, kappa=kappa, eps=eps, sizes=[h * h for h in hs],
@@ -109,12 +110,12 @@ def check_dependence(
                                                       aspects=(1,), structure=sc, seed=s, **sw)),
                 ("theorem3", lambda s: check_theorem3(alpha, p=p, kappa=kappa, eps=eps, sizes=hs, trials=trials,
                                                       structure=sc, seed=s, **sw)))
-        for i, (st, run) in enumerate(runs):
-            parts.append((st, sc, EXPECTED.get((st, sc)), run(_mc.cell_seed(root, i, j))))
+        for i, (st, check) in enumerate(runs):
+            parts.append((st, sc, EXPECTED.get((st, sc)), check(_cells.cell_seed(root, i, j))))
     table = tuple(dict(r, statement=st, structure=sc) for st, sc, _, res in parts for r in res.table)
     verdict, reason = _judge(parts)
     config = dict(alpha=alpha, p=p, kappa=kappa, eps=eps, sizes=hs, trials=trials, structures=list(structures),
-                  **_mc.seed_config(root))
+                  **_cells.seed_config(root))
     return DependenceResult("dependence", verdict, reason, table, tuple(parts), config)
 
 

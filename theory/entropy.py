@@ -1,7 +1,7 @@
 """Binary entropy, the factor ρ_ε of Theorem S6 and the binomial bounds (Lemmas S7, S8).
 
 All entropies are in nats: h_b(κ) = −κ log κ − (1−κ) log(1−κ), h_b(0) = h_b(1) = 0
-(SPEC §5, footnote 2 of the paper).  Binomial coefficients and the Gamma ratio of Lemma S8
+(docs/theory.md §5, footnote 2 of the paper).  Binomial coefficients and the Gamma ratio of Lemma S8
 are evaluated in log form with :func:`scipy.special.betaln`, which stays accurate for
 n up to 10⁶ and beyond (no factorials, no cancellation of huge ``gammaln`` values).
 
@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import betaln, xlogy
 
-from theory import _bounds_validation as v
+from sgdtails.theory import _bounds_validation as v
 
 __all__ = [
     "binary_entropy",

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory import _bounds_validation as v
+from sgdtails.theory import _bounds_validation as v
 
 __all__ = [
     "check_weights",

@@ -1,6 +1,6 @@
 """Output-perturbation bounds for bias-free ReLU networks: Lemma S1, Lemma S3 and (S45).
 
-Notation (SPEC §5): inputs ‖x‖ ≤ B, ‖w_l‖ Frobenius norm of layer l, L the depth (called
+Notation (docs/theory.md §5): inputs ‖x‖ ≤ B, ‖w_l‖ Frobenius norm of layer l, L the depth (called
 ``depth`` here, to keep ``L`` free for the Lipschitz constant L(τ, δ)).  Arguments
 ``layer_norms``, ``eps`` and ``upsilon`` follow NumPy broadcasting with the **last axis
 indexing layers**, so a batch of networks can be evaluated at once.
@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theory import _bounds_validation as v
+from sgdtails.theory import _bounds_validation as v
 
 __all__ = [
     "lemma_s1_bound",

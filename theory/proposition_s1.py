@@ -22,10 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from simulator import magnitude_error, min_kappa, sample_sas
-from simulator._validate import check_alpha
-from simulator.streams import SeedLike
-from theory import _mc
+from sgdtails.simulator import magnitude_error, min_kappa, sample_sas
+from sgdtails.simulator.validate import check_alpha
+from sgdtails.simulator.streams import SeedLike
+from sgdtails.simulator.run_options import RunOptions
+from sgdtails.theory import _cells
 
 __all__ = ["PropS1Cell", "PropositionS1Result", "check_proposition_s1", "proposition_s1_cell"]
 
@@ -87,10 +88,7 @@ def check_proposition_s1(
     d: int = 10**4,
     trials: int = 100,
     seed: SeedLike = 0,
-    jobs: int | None = None,
-    scheduler: str | None = None,
-    cache_dir: str | None = None,
-    resume: bool = True,
+    run: RunOptions = RunOptions(),
 ) -> PropositionS1Result:
     r"""Check that E[error] and E[κ_p(w, ε)] increase with α for p < α (Proposition S1).
 
@@ -107,23 +105,24 @@ def check_proposition_s1(
         Vectors per α.
     seed : None, int, SeedSequence or Generator
         Root seed; vector t of index α_i uses ``cell_seed(root, i, t)`` (i in sorted order).
-    jobs, scheduler, cache_dir, resume
-        Where the cells run (:func:`theory._mc.sweep_options`): by default in this process; with
-        ``jobs`` > 1, a Dask ``scheduler`` or a ``cache_dir`` through :func:`simulator.sweep.run_study`
-        (cells cached under ``cache_dir``, reused when ``resume``), with bit-identical numbers.
+    run : RunOptions
+        Where the Monte-Carlo cells run (:class:`~sgdtails.simulator.RunOptions`): by default in
+        this process; with ``jobs`` ≠ 1, a Dask ``scheduler`` or a ``cache_dir`` through
+        :func:`sgdtails.simulator.run_study` (cells cached under ``cache_dir``, reused when
+        ``resume``), with bit-identical numbers.
     """
     als = sorted(check_alpha(a) for a in alphas)
     if len(als) < 2 or len(set(als)) != len(als):
         raise ValueError(f"alphas must hold at least 2 distinct values, got {alphas!r}")
-    _mc.check_settings(kappa, eps, p, trials)
+    _cells.check_settings(kappa, eps, p, trials)
     if isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 2:
         raise ValueError(f"d must be an int >= 2, got {d!r}")
     if p >= als[1]:
         raise ValueError(f"Proposition S1 needs p < max of each pair, i.e. p < {als[1]} here; got p={p}")
-    sweep = _mc.sweep_options(jobs, scheduler, cache_dir, resume)
-    root = _mc.root_seed(seed)
+    _cells.check_run(run)
+    root = _cells.root_seed(seed)
     cases = [(i, PropS1Cell(a, int(d), p, kappa, eps), (i,)) for i, a in enumerate(als)]
-    res = _mc.run_grid(proposition_s1_cell, cases, trials, root, desc="proposition S1", sweep=sweep)
+    res = _cells.run_grid(proposition_s1_cell, cases, trials, root, desc="proposition S1", run=run)
     table = []
     for i, a in enumerate(als):
         e, k = _mean_ci(res[i][:, 0]), _mean_ci(res[i][:, 1])
@@ -132,7 +131,7 @@ def check_proposition_s1(
     diffs = [_difference(als, res, i, col, name) for i in range(len(als) - 1)
              for col, name in ((0, "error"), (1, "kappa_p"))]
     verdict, reason = _judge(diffs)
-    config = dict(alphas=als, p=p, kappa=kappa, eps=eps, d=int(d), trials=trials, **_mc.seed_config(root))
+    config = dict(alphas=als, p=p, kappa=kappa, eps=eps, d=int(d), trials=trials, **_cells.seed_config(root))
     return PropositionS1Result("prop-s1", verdict, reason, tuple(table), tuple(diffs), config)
 
 

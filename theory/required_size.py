@@ -26,16 +26,17 @@ from typing import Any
 
 import numpy as np
 
-from simulator._validate import check_alpha, check_choice
-from simulator.streams import SeedLike
-from theory import _mc
-from theory.theorem1 import Theorem1Cell, theorem1_cell, theory_slope
-from theory.theorem2 import Theorem2Cell, theorem2_cell, theory_slopes
-from theory.theorem3 import Theorem3Cell, theorem3_cell
+from sgdtails.simulator.validate import check_alpha, check_choice
+from sgdtails.simulator.streams import SeedLike
+from sgdtails.simulator.run_options import RunOptions
+from sgdtails.theory import _cells, _stats
+from sgdtails.theory.suite import THEOREMS
+from sgdtails.theory.theorem1 import Theorem1Cell, theorem1_cell, theory_slope
+from sgdtails.theory.theorem2 import Theorem2Cell, theorem2_cell, theory_slopes
+from sgdtails.theory.theorem3 import Theorem3Cell, theorem3_cell
 
 __all__ = ["SizeEstimate", "THEOREMS", "required_size"]
 
-THEOREMS = ("theorem1", "theorem2", "theorem3")
 _START = {"theorem1": 100, "theorem2": 16, "theorem3": 16}
 _MAX = {"theorem1": 10**7, "theorem2": 512, "theorem3": 2048}
 _BISECT = 1.1
@@ -82,9 +83,9 @@ class SizeEstimate:
 class _Sampler:
     """Errors at a size (cached; seed keyed by size and trial)."""
 
-    def __init__(self, theorem, alpha, p, kappa, trials, root, sweep=None):
+    def __init__(self, theorem, alpha, p, kappa, trials, root, run: RunOptions):
         self.theorem, self.alpha, self.p, self.kappa, self.trials, self.root = theorem, alpha, p, kappa, trials, root
-        self.sweep = sweep
+        self.run = run
         self.cache: dict[int, np.ndarray] = {}
 
     def errors(self, s: int) -> np.ndarray:
@@ -95,15 +96,15 @@ class _Sampler:
                 cell, cfg, col = theorem2_cell, Theorem2Cell(self.alpha, s, 1, self.p, self.kappa), 1
             else:
                 cell, cfg, col = theorem3_cell, Theorem3Cell(self.alpha, s, None, self.p, self.kappa), 0
-            out = _mc.run_grid(cell, [(s, cfg, (s,))], self.trials, self.root, desc=f"{self.theorem} size {s}",
-                               sweep=self.sweep)
+            out = _cells.run_grid(cell, [(s, cfg, (s,))], self.trials, self.root, desc=f"{self.theorem} size {s}",
+                                 run=self.run)
             self.cache[s] = out[s][:, col]
         return self.cache[s]
 
 
 def _row(s: int, e: np.ndarray, eps: float, conf: float) -> dict:
     k = int(np.sum(e <= eps))
-    lo, hi = _mc.wilson_interval(k, e.size)
+    lo, hi = _stats.wilson_interval(k, e.size)
     q = float(np.quantile(e, conf, method="inverted_cdf"))
     return {"size": s, "n_trials": int(e.size), "quantile": q, "p_within": k / e.size, "p_lo": lo, "p_hi": hi}
 
@@ -119,10 +120,7 @@ def required_size(
     max_measured: int | None = None,
     trials: int = 50,
     seed: SeedLike = 0,
-    jobs: int | None = None,
-    scheduler: str | None = None,
-    cache_dir: str | None = None,
-    resume: bool = True,
+    run: RunOptions = RunOptions(),
 ) -> SizeEstimate:
     r"""Smallest size with P(error ≤ ε) ≥ ``confidence``, measured or extrapolated.
 
@@ -140,14 +138,15 @@ def required_size(
         Samples per size.
     seed : None, int, SeedSequence or Generator
         Root seed; sample t at size s uses ``cell_seed(root, s, t)``.
-    jobs, scheduler, cache_dir, resume
-        Where the cells run (:func:`theory._mc.sweep_options`): by default in this process; with
-        ``jobs`` > 1, a Dask ``scheduler`` or a ``cache_dir`` through :func:`simulator.sweep.run_study`
-        (cells cached under ``cache_dir``, reused when ``resume``), with bit-identical numbers.
+    run : RunOptions
+        Where the Monte-Carlo cells run (:class:`~sgdtails.simulator.RunOptions`): by default in
+        this process; with ``jobs`` ≠ 1, a Dask ``scheduler`` or a ``cache_dir`` through
+        :func:`sgdtails.simulator.run_study` (cells cached under ``cache_dir``, reused when
+        ``resume``), with bit-identical numbers.
     """
     a = check_alpha(alpha)
     check_choice(theorem, "theorem", THEOREMS)
-    _mc.check_settings(kappa, eps, p, trials)
+    _cells.check_settings(kappa, eps, p, trials)
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     if eps <= 0.0:
@@ -155,12 +154,12 @@ def required_size(
     top = _MAX[theorem] if max_measured is None else max_measured
     if isinstance(top, bool) or not isinstance(top, int | np.integer) or top < _START[theorem]:
         raise ValueError(f"max_measured must be an int >= {_START[theorem]}, got {max_measured!r}")
-    sweep = _mc.sweep_options(jobs, scheduler, cache_dir, resume)
-    root = _mc.root_seed(seed)
-    smp = _Sampler(theorem, a, p, kappa, trials, root, sweep)
+    _cells.check_run(run)
+    root = _cells.root_seed(seed)
+    smp = _Sampler(theorem, a, p, kappa, trials, root, run)
     rate = theory_slope(a, p) if theorem != "theorem2" else theory_slopes(a, p)[1]
     config = dict(alpha=a, p=p, kappa=kappa, eps=eps, confidence=confidence, theorem=theorem, max_measured=int(top),
-                  trials=trials, **_mc.seed_config(root))
+                  trials=trials, **_cells.seed_config(root))
     grid = _doubling(smp, _START[theorem], int(top), eps, confidence)
     passed = [s for s in grid if _passes(smp.errors(s), eps, confidence)]
     common = (theorem, "d" if theorem == "theorem1" else "h")
@@ -198,7 +197,7 @@ def _measured(smp, grid, first_pass, top, eps, conf):
             lo = mid
     s = hi
     for _ in range(3):  # try to certify a passing size above d0
-        if _mc.wilson_interval(int(np.sum(smp.errors(s) <= eps)), smp.trials)[0] >= conf or 2 * s > top:
+        if _stats.wilson_interval(int(np.sum(smp.errors(s) <= eps)), smp.trials)[0] >= conf or 2 * s > top:
             break
         s *= 2
     rows = {s: _row(s, e, eps, conf) for s, e in smp.cache.items()}
@@ -218,14 +217,14 @@ def _extrapolated(smp, grid, eps, conf, rate, common, config) -> SizeEstimate:
     sizes = grid[-k:]
     x = np.log(np.asarray(sizes, dtype=float))
     E = np.vstack([smp.errors(s) for s in sizes])
-    rng = _mc.boot_rng(smp.root)
-    idx = rng.integers(0, E.shape[1], size=(_mc.N_BOOT, E.shape[1]))
+    rng = _cells.boot_rng(smp.root)
+    idx = rng.integers(0, E.shape[1], size=(_stats.N_BOOT, E.shape[1]))
     qb = np.stack([np.quantile(E[j][idx], conf, axis=1, method="inverted_cdf") for j in range(len(sizes))], axis=1)
     q = np.array([np.quantile(e, conf, method="inverted_cdf") for e in E])
-    b, a = _mc.ols_fit(x, np.log(q))
-    bb, ab = _mc.ols_fit(x, np.log(qb))
-    d0 = float(_mc.reach_size(np.asarray(a), np.asarray(b), eps))
-    ci = tuple(float(v) for v in np.quantile(_mc.reach_size(ab, bb, eps), [0.025, 0.975], method="inverted_cdf"))
+    b, a = _stats.ols_fit(x, np.log(q))
+    bb, ab = _stats.ols_fit(x, np.log(qb))
+    d0 = float(_stats.reach_size(np.asarray(a), np.asarray(b), eps))
+    ci = tuple(float(v) for v in np.quantile(_stats.reach_size(ab, bb, eps), [0.025, 0.975], method="inverted_cdf"))
     sci = tuple(float(v) for v in np.quantile(bb, [0.025, 0.975]))
     theory_d0 = sizes[-1] * (eps / q[-1]) ** (1.0 / rate) if rate is not None and rate < 0 else None
     rows = tuple(_row(s, smp.errors(s), eps, conf) for s in sorted(smp.cache))

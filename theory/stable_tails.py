@@ -1,6 +1,6 @@
 """Tails of normalised SαS laws: σ_α, the BŁM20 tail bound and the Lemma S5 radius.
 
-Conventions (SPEC §1): SαS(σ) has E exp(itX) = exp(−|σt|^α); the *normalised* law is
+Conventions (docs/theory.md §1): SαS(σ) has E exp(itX) = exp(−|σt|^α); the *normalised* law is
 SαSn(σ) ≡ SαS(σ_α σ) with σ_α := (2 Γ(−α) cos((2−α)π/2))^(1/α).  Equivalently
 σ_α^α = ∫(1 − cos x)|x|^(−1−α) dx = π / (Γ(1+α) sin(πα/2)), so SαSn(σ) is the stable law
 with Lévy density σ^α |x|^(−1−α) and P(y > a) ~ (σ/a)^α / α.  The second form is used
@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gamma
 
-from theory import _bounds_validation as v
+from sgdtails.theory import _bounds_validation as v
 
 __all__ = [
     "sigma_alpha",

@@ -1,17 +1,17 @@
-r"""Theorem 1 (magnitude pruning) as a Monte-Carlo check (SPEC §4).
+r"""Theorem 1 (magnitude pruning) as a Monte-Carlo check (docs/theory.md §4).
 
 Statement: under the HML condition with tail index α < 2 and p ≥ α, for every ε, κ:
 ‖w^(κd) − w‖_p ≤ ε‖w‖_p with probability → 1 as d → ∞ — (i) globally when all layers share the
 law, (ii) layer-wise, ‖w_l^(κ_l d_l) − w_l‖_p ≤ ε‖w_l‖_p, for p ≥ max_l α_l. The synthetic engine
 samples the HML limit directly: i.i.d. SαS(1) entries.
 
-Derived rate (SPEC §4, not in the paper): for p > α the relative error decays like d^(1/p − 1/α)
+Derived rate (docs/theory.md §4, not in the paper): for p > α the relative error decays like d^(1/p − 1/α)
 (:func:`theory_slope`); at p = α only logarithmically; for p < α or α = 2 (finite E|x|^p) it tends
 to a positive constant — those are the negative controls.
 
 Large d streams: at d ≥ :data:`STREAM_MIN` an i.i.d. layer is never held in memory
-(:func:`simulator.streamed_magnitude_error`, bit-identical at p = 2 to the in-memory path on the
-same seed). Verdict rule: :mod:`theory._mc`.
+(:func:`sgdtails.simulator.streamed_magnitude_error`, bit-identical at p = 2 to the in-memory path on the
+same seed). Verdict rule: :mod:`sgdtails.theory.verdict`.
 """
 from __future__ import annotations
 
@@ -22,10 +22,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator import magnitude_error, sample_sas, sample_weights, streamed_magnitude_error
-from simulator._validate import check_alpha, check_choice
-from simulator.streams import SeedLike
-from theory import _mc
+from sgdtails.simulator import magnitude_error, sample_sas, sample_weights, streamed_magnitude_error
+from sgdtails.simulator.validate import check_alpha, check_choice
+from sgdtails.simulator.streams import SeedLike
+from sgdtails.simulator.run_options import RunOptions
+from sgdtails.simulator.vocabulary import SCOPES, STRUCTURES
+from sgdtails.theory import _cells
+from sgdtails.theory.results import CheckResult
+from sgdtails.theory.verdict import analyse_series
 
 __all__ = ["STREAM_MIN", "Theorem1Cell", "check_theorem1", "theorem1_cell", "theory_slope"]
 
@@ -63,7 +67,7 @@ def theorem1_cell(cfg: Theorem1Cell, seed: np.random.SeedSequence) -> float:
         if cfg.structure == "iid" and d >= STREAM_MIN:
             return streamed_magnitude_error(a, d, cfg.kappa, p=cfg.p, seed=seed)
         return magnitude_error(_layer(a, d, cfg.structure, seed), cfg.kappa, p=cfg.p)
-    parts = [_layer(a, d, cfg.structure, _mc.cell_seed(seed, i)) for i, (a, d) in enumerate(zip(cfg.alphas, cfg.sizes))]
+    parts = [_layer(a, d, cfg.structure, _cells.cell_seed(seed, i)) for i, (a, d) in enumerate(zip(cfg.alphas, cfg.sizes))]
     return magnitude_error(np.concatenate(parts), cfg.kappa, p=cfg.p)
 
 
@@ -96,11 +100,8 @@ def check_theorem1(
     scope: str = "global",
     structure: str = "iid",
     seed: SeedLike = 0,
-    jobs: int | None = None,
-    scheduler: str | None = None,
-    cache_dir: str | None = None,
-    resume: bool = True,
-) -> _mc.CheckResult:
+    run: RunOptions = RunOptions(),
+) -> CheckResult:
     r"""Check Theorem 1: P(‖w^(κd) − w‖_p ≤ ε‖w‖_p) → 1 as d → ∞, for p ≥ α.
 
     Parameters
@@ -121,42 +122,43 @@ def check_theorem1(
         layers (sizes must be squares) and lie outside the theorem's hypothesis.
     seed : None, int, SeedSequence or Generator
         Root seed; cell (layer l, size d, trial t) uses ``cell_seed(root, l, d, t)``.
-    jobs, scheduler, cache_dir, resume
-        Where the cells run (:func:`theory._mc.sweep_options`): by default in this process; with
-        ``jobs`` > 1, a Dask ``scheduler`` or a ``cache_dir`` through :func:`simulator.sweep.run_study`
-        (cells cached under ``cache_dir``, reused when ``resume``), with bit-identical numbers.
+    run : RunOptions
+        Where the Monte-Carlo cells run (:class:`~sgdtails.simulator.RunOptions`): by default in
+        this process; with ``jobs`` ≠ 1, a Dask ``scheduler`` or a ``cache_dir`` through
+        :func:`sgdtails.simulator.run_study` (cells cached under ``cache_dir``, reused when
+        ``resume``), with bit-identical numbers.
 
     Returns
     -------
     CheckResult
-        Verdict by the rule of :mod:`theory._mc`; the hypothesis is α_l < 2, p ≥ max α_l, i.i.d.
+        Verdict by the rule of :mod:`sgdtails.theory.verdict`; the hypothesis is α_l < 2, p ≥ max α_l, i.i.d.
         entries, and (global) one common α.
     """
     alphas = (alpha,) if isinstance(alpha, numbers.Real) else tuple(alpha)
     if not alphas:
         raise ValueError("alpha must be a number or a non-empty sequence")
     alphas = tuple(check_alpha(a) for a in alphas)
-    _mc.check_settings(kappa, eps, p, trials)
-    check_choice(scope, "scope", ("global", "layer"))
-    check_choice(structure, "structure", ("iid", "column", "layer"))
+    _cells.check_settings(kappa, eps, p, trials)
+    check_choice(scope, "scope", SCOPES)
+    check_choice(structure, "structure", STRUCTURES)
     grid = _grid(sizes, len(alphas), structure)
-    sweep = _mc.sweep_options(jobs, scheduler, cache_dir, resume)
-    root = _mc.root_seed(seed)
+    _cells.check_run(run)
+    root = _cells.root_seed(seed)
     in_hyp = max(alphas) < 2.0 and p >= max(alphas) and structure == "iid"
     if scope == "global":
         specs = [("global", alphas, [g for g in grid], (0,), in_hyp and len(set(alphas)) == 1)]
     else:
         specs = [(f"layer {l + 1} (alpha={a:g})", (a,), [(g[l],) for g in grid], (l,), in_hyp)
                  for l, a in enumerate(alphas)]
-    rng = _mc.boot_rng(root)
+    rng = _cells.boot_rng(root)
     series = []
     for label, als, pts, key, hyp in specs:
         cases = [(j, Theorem1Cell(als, pt, kappa, p, structure), (*key, *pt)) for j, pt in enumerate(pts)]
-        errs = _mc.run_grid(theorem1_cell, cases, trials, root, desc=f"theorem1 {label}", sweep=sweep)
+        errs = _cells.run_grid(theorem1_cell, cases, trials, root, desc=f"theorem1 {label}", run=run)
         slope = theory_slope(als[0], p) if len(set(als)) == 1 and structure == "iid" else None
-        series.append(_mc.analyse_series(
+        series.append(analyse_series(
             label, [sum(pt) for pt in pts], np.vstack([errs[j][:, 0] for j in range(len(pts))]), eps,
             theory_slope=slope, in_hypothesis=hyp, rng=rng))
     config = dict(alpha=list(alphas), p=p, kappa=kappa, eps=eps, sizes=[list(g) for g in grid], trials=trials,
-                  scope=scope, structure=structure, stream_min=STREAM_MIN, **_mc.seed_config(root))
-    return _mc.CheckResult.from_series("theorem1", series, config)
+                  scope=scope, structure=structure, stream_min=STREAM_MIN, **_cells.seed_config(root))
+    return CheckResult.from_series("theorem1", series, config)

@@ -1,4 +1,4 @@
-r"""Theorem 2 (singular value pruning) as a Monte-Carlo check (SPEC §4).
+r"""Theorem 2 (singular value pruning) as a Monte-Carlo check (docs/theory.md §4).
 
 Statement: for a middle layer W ∈ R^(h_l × h_(l−1)) with i.i.d. SαS entries, α < 2, and
 p ≥ α/2, with λ ∈ R^(h_(l−1)) the eigenvalues of h_l^(−2/α) WᵀW and k = ⌈κ h_(l−1)⌉:
@@ -10,12 +10,12 @@ each with probability → 1 as the widths grow. Both errors are scale-free, so t
 h_l^(−2/α) drops out; ‖W − W^[k]‖²/‖W‖² is the relative ℓ1 error of λ, so at p = 1 the two
 statements are the same event. The check samples W of shape (h, a·h) for each aspect a
 (default h × h and h × 2h; a wide W has h_(l−1) − h zero eigenvalues, and k counts h_(l−1) as
-the theorem does — note that :func:`simulator.prune_singular` with ``count="values"`` keeps
+the theorem does — note that :func:`sgdtails.simulator.prune_singular` with ``count="values"`` keeps
 ⌈κ·min(m, n)⌉ instead, which differs for wide W).
 
-Derived rates (SPEC §4 by the eigenvalues' positive stable (α/2) limit law): the eigenvalue error
+Derived rates (docs/theory.md §4 by the eigenvalues' positive stable (α/2) limit law): the eigenvalue error
 decays like h^(1/p − 2/α) for p > α/2, the Frobenius error like h^(1/2 − 1/α). The Gaussian α = 2
-(Marchenko–Pastur eigenvalues) is the negative control. Verdict rule: :mod:`theory._mc`.
+(Marchenko–Pastur eigenvalues) is the negative control. Verdict rule: :mod:`sgdtails.theory.verdict`.
 """
 from __future__ import annotations
 
@@ -25,10 +25,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator import magnitude_error, sample_weights
-from simulator._validate import check_alpha, check_choice
-from simulator.streams import SeedLike
-from theory import _mc
+from sgdtails.simulator import magnitude_error, sample_weights
+from sgdtails.simulator.validate import check_alpha, check_choice
+from sgdtails.simulator.streams import SeedLike
+from sgdtails.simulator.run_options import RunOptions
+from sgdtails.simulator.validate import check_sizes
+from sgdtails.simulator.vocabulary import STRUCTURES
+from sgdtails.theory import _cells
+from sgdtails.theory.results import CheckResult
+from sgdtails.theory.verdict import HORIZON_PARAMS, analyse_series
 
 __all__ = ["Theorem2Cell", "check_theorem2", "theorem2_cell", "theory_slopes"]
 
@@ -84,11 +89,8 @@ def check_theorem2(
     aspects: Sequence[int] = (1, 2),
     structure: str = "iid",
     seed: SeedLike = 0,
-    jobs: int | None = None,
-    scheduler: str | None = None,
-    cache_dir: str | None = None,
-    resume: bool = True,
-) -> _mc.CheckResult:
+    run: RunOptions = RunOptions(),
+) -> CheckResult:
     r"""Check Theorem 2 on W of shape (h, a·h), h over ``sizes``, a over ``aspects``.
 
     Parameters
@@ -109,10 +111,11 @@ def check_theorem2(
         Entry dependence (Section 3.3); only ``"iid"`` is inside the hypothesis.
     seed : None, int, SeedSequence or Generator
         Root seed; cell (a, h, trial) uses ``cell_seed(root, a, h, trial)``.
-    jobs, scheduler, cache_dir, resume
-        Where the cells run (:func:`theory._mc.sweep_options`): by default in this process; with
-        ``jobs`` > 1, a Dask ``scheduler`` or a ``cache_dir`` through :func:`simulator.sweep.run_study`
-        (cells cached under ``cache_dir``, reused when ``resume``), with bit-identical numbers.
+    run : RunOptions
+        Where the Monte-Carlo cells run (:class:`~sgdtails.simulator.RunOptions`): by default in
+        this process; with ``jobs`` ≠ 1, a Dask ``scheduler`` or a ``cache_dir`` through
+        :func:`sgdtails.simulator.run_study` (cells cached under ``cache_dir``, reused when
+        ``resume``), with bit-identical numbers.
 
     Returns
     -------
@@ -121,29 +124,29 @@ def check_theorem2(
         aspect's) and ``eigenvalues h x ah`` (threshold ε²), sizes in h.
     """
     a = check_alpha(alpha)
-    _mc.check_settings(kappa, eps, p, trials)
-    check_choice(structure, "structure", ("iid", "column", "layer"))
-    hs = _mc.check_sizes(sizes)
+    _cells.check_settings(kappa, eps, p, trials)
+    check_choice(structure, "structure", STRUCTURES)
+    hs = check_sizes(sizes)
     if not aspects or any(isinstance(x, bool) or not isinstance(x, int | np.integer) or x < 1 for x in aspects):
         raise ValueError(f"aspects must be a non-empty sequence of ints >= 1, got {aspects!r}")
-    sweep = _mc.sweep_options(jobs, scheduler, cache_dir, resume)
-    root = _mc.root_seed(seed)
-    rng = _mc.boot_rng(root)
+    _cells.check_run(run)
+    root = _cells.root_seed(seed)
+    rng = _cells.boot_rng(root)
     slope_eig, slope_frob = theory_slopes(a, p) if structure == "iid" else (None, None)
     hyp = a < 2.0 and structure == "iid"
     series = []
     for asp in aspects:
         cases = [(h, Theorem2Cell(a, h, int(asp), p, kappa, structure), (int(asp), h)) for h in hs]
-        errs = _mc.run_grid(theorem2_cell, cases, trials, root, desc=f"theorem2 h x {asp}h", sweep=sweep)
+        errs = _cells.run_grid(theorem2_cell, cases, trials, root, desc=f"theorem2 h x {asp}h", run=run)
         params = [h * h * int(asp) for h in hs]
-        horizon = math.sqrt(_mc.HORIZON_PARAMS / asp)
+        horizon = math.sqrt(HORIZON_PARAMS / asp)
         shape = f"h x {asp}h" if asp != 1 else "h x h"
         for col, name, thr, slope, ok in ((1, "frobenius", eps, slope_frob, hyp),
                                           (0, "eigenvalues", eps * eps, slope_eig, hyp and p >= a / 2)):
             E = np.vstack([errs[h][:, col] for h in hs])
-            series.append(_mc.analyse_series(f"{name} {shape}", hs, E, thr, size_name="h", params=params,
+            series.append(analyse_series(f"{name} {shape}", hs, E, thr, size_name="h", params=params,
                                              theory_slope=slope, in_hypothesis=ok, horizon=horizon, rng=rng))
     config = dict(alpha=a, p=p, kappa=kappa, eps=eps, sizes=hs, trials=trials, aspects=[int(x) for x in aspects],
-                  structure=structure, **_mc.seed_config(root))
-    return _mc.CheckResult.from_series("theorem2", series, config)
+                  structure=structure, **_cells.seed_config(root))
+    return CheckResult.from_series("theorem2", series, config)
 

@@ -1,8 +1,8 @@
-r"""Theorem 3 (node pruning) as a Monte-Carlo check (SPEC §4).
+r"""Theorem 3 (node pruning) as a Monte-Carlo check (docs/theory.md §4).
 
 Statement: for p ≥ α (α < 2), keeping the ⌈κ h_(l−1)⌉ columns of W_l ∈ R^(h_l × h_(l−1)) with the
 largest ℓp norms gives ‖w^{κh},p − w‖_p ≤ ε‖w‖_p with probability → 1 as h_(l−1) → ∞. With
-v_i = ‖W(i)‖_p the ℓp error of vec(W) equals that of v (SPEC §2), so the check computes the
+v_i = ‖W(i)‖_p the ℓp error of vec(W) equals that of v (docs/theory.md §2), so the check computes the
 column norms and the exact k-best-term error of v — no pruned matrix is built.
 
 The asymptotics is in the number of columns h = h_(l−1); the number of rows is ``rows``
@@ -12,8 +12,8 @@ elliptical vector for the whole matrix) does not — its column norms are a comm
 scale times Gaussian norms, and their relative error does not decay.
 
 Derived rate: the column norms are i.i.d. with tail index α, so for p > α the error decays like
-h^(1/p − 1/α) (:func:`theory.theorem1.theory_slope`); p < α and α = 2 are negative controls.
-Verdict rule: :mod:`theory._mc`.
+h^(1/p − 1/α) (:func:`sgdtails.theory.theorem1.theory_slope`); p < α and α = 2 are negative controls.
+Verdict rule: :mod:`sgdtails.theory.verdict`.
 """
 from __future__ import annotations
 
@@ -23,11 +23,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator import magnitude_error, sample_weights
-from simulator._validate import check_alpha, check_choice
-from simulator.streams import SeedLike
-from theory import _mc
-from theory.theorem1 import theory_slope
+from sgdtails.simulator import magnitude_error, sample_weights
+from sgdtails.simulator.validate import check_alpha, check_choice
+from sgdtails.simulator.streams import SeedLike
+from sgdtails.simulator.run_options import RunOptions
+from sgdtails.simulator.validate import check_sizes
+from sgdtails.simulator.vocabulary import STRUCTURES
+from sgdtails.theory import _cells
+from sgdtails.theory.results import CheckResult
+from sgdtails.theory.verdict import HORIZON_PARAMS, analyse_series
+from sgdtails.theory.theorem1 import theory_slope
 
 __all__ = ["Theorem3Cell", "check_theorem3", "column_norms", "theorem3_cell"]
 
@@ -68,11 +73,8 @@ def check_theorem3(
     structure: str = "iid",
     rows: int | None = None,
     seed: SeedLike = 0,
-    jobs: int | None = None,
-    scheduler: str | None = None,
-    cache_dir: str | None = None,
-    resume: bool = True,
-) -> _mc.CheckResult:
+    run: RunOptions = RunOptions(),
+) -> CheckResult:
     r"""Check Theorem 3: node (column) pruning by ℓp norm, relative ℓp error of vec(W).
 
     Parameters
@@ -91,10 +93,11 @@ def check_theorem3(
         Rows h_l (None: square, h_l = h).
     seed : None, int, SeedSequence or Generator
         Root seed; cell (h, trial) uses ``cell_seed(root, h, trial)``.
-    jobs, scheduler, cache_dir, resume
-        Where the cells run (:func:`theory._mc.sweep_options`): by default in this process; with
-        ``jobs`` > 1, a Dask ``scheduler`` or a ``cache_dir`` through :func:`simulator.sweep.run_study`
-        (cells cached under ``cache_dir``, reused when ``resume``), with bit-identical numbers.
+    run : RunOptions
+        Where the Monte-Carlo cells run (:class:`~sgdtails.simulator.RunOptions`): by default in
+        this process; with ``jobs`` ≠ 1, a Dask ``scheduler`` or a ``cache_dir`` through
+        :func:`sgdtails.simulator.run_study` (cells cached under ``cache_dir``, reused when
+        ``resume``), with bit-identical numbers.
 
     Returns
     -------
@@ -102,23 +105,23 @@ def check_theorem3(
         One series (sizes in h); hypothesis α < 2, p ≥ α, structure iid or column.
     """
     a = check_alpha(alpha)
-    _mc.check_settings(kappa, eps, p, trials)
-    check_choice(structure, "structure", ("iid", "column", "layer"))
-    hs = _mc.check_sizes(sizes)
+    _cells.check_settings(kappa, eps, p, trials)
+    check_choice(structure, "structure", STRUCTURES)
+    hs = check_sizes(sizes)
     if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int | np.integer) or rows < 1):
         raise ValueError(f"rows must be None or an int >= 1, got {rows!r}")
-    sweep = _mc.sweep_options(jobs, scheduler, cache_dir, resume)
-    root = _mc.root_seed(seed)
+    _cells.check_run(run)
+    root = _cells.root_seed(seed)
     hyp = a < 2.0 and p >= a and structure in ("iid", "column")
     cases = [(h, Theorem3Cell(a, h, rows, p, kappa, structure), (h,)) for h in hs]
-    errs = _mc.run_grid(theorem3_cell, cases, trials, root, desc="theorem3", sweep=sweep)
+    errs = _cells.run_grid(theorem3_cell, cases, trials, root, desc="theorem3", run=run)
     params = [h * (rows or h) for h in hs]
-    horizon = _mc.HORIZON_PARAMS / rows if rows else math.sqrt(_mc.HORIZON_PARAMS)
+    horizon = HORIZON_PARAMS / rows if rows else math.sqrt(HORIZON_PARAMS)
     label = f"nodes ({structure}, {'h x h' if rows is None else f'{rows} x h'})"
-    series = _mc.analyse_series(
+    series = analyse_series(
         label, hs, np.vstack([errs[h][:, 0] for h in hs]), eps, size_name="h", params=params,
         theory_slope=theory_slope(a, p) if structure != "layer" else None, in_hypothesis=hyp, horizon=horizon,
-        rng=_mc.boot_rng(root))
+        rng=_cells.boot_rng(root))
     config = dict(alpha=a, p=p, kappa=kappa, eps=eps, sizes=hs, trials=trials, structure=structure, rows=rows,
-                  **_mc.seed_config(root))
-    return _mc.CheckResult.from_series("theorem3", [series], config)
+                  **_cells.seed_config(root))
+    return CheckResult.from_series("theorem3", [series], config)

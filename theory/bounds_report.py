@@ -1,4 +1,4 @@
-"""Representative values of the SPEC §5 bounds, as tidy rows for ``heavytails check bounds``.
+"""Representative values of the bounds of docs/theory.md §5, as tidy rows (``sgdtails check bounds``).
 
 The "paper-like" configuration is FCN4 on MNIST (784-2048-2048-2048-2048-10, no biases:
 L = 5 weight matrices, d = 14,209,024 parameters, Table 1) with n = 60,000 training
@@ -9,15 +9,15 @@ for the scale σ of (9).  No argument parsing here: the CLI formats the rows.
 
 from __future__ import annotations
 
-from theory.bounds import (
+from sgdtails.theory.bounds import (
     corollary1_bound,
     corollary1_sigma,
     corollary_s2_bound,
     theorem4_bound,
     theorem_s6_bound,
 )
-from theory.entropy import rho_eps, rho_eps_upper
-from theory.stable_tails import blm20_tail_bound, blm20_threshold, lemma_s5_radius, sigma_alpha
+from sgdtails.theory.entropy import rho_eps, rho_eps_upper
+from sgdtails.theory.stable_tails import blm20_tail_bound, blm20_threshold, lemma_s5_radius, sigma_alpha
 
 __all__ = ["bounds_report", "PAPER_LIKE"]
 
@@ -73,7 +73,7 @@ def _theorem_rows() -> list[dict[str, object]]:
 
 
 def bounds_report() -> list[dict[str, object]]:
-    """Evaluate representative SPEC §5 quantities.
+    """Evaluate representative quantities of docs/theory.md §5.
 
     Returns
     -------

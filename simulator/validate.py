@@ -1,4 +1,11 @@
-"""Argument checks shared by the public wrappers: each raises ``ValueError`` naming the argument."""
+"""Argument checks of every public function: each raises ``ValueError`` naming the argument.
+
+Public so that code built on the library (and the library's own ``theory``, ``realnets`` and
+``figures``) validates inputs the same way, with the same messages: α ∈ (0, 2], κ ∈ (0, 1],
+p > 0, ε ≥ 0, non-empty finite arrays of the right dimension, integers with a lower bound, choices
+from the vocabulary of :mod:`sgdtails.simulator.vocabulary`. Each check returns the value in its
+canonical type (``float``, ``int``, a float64 or float32 array, …).
+"""
 from __future__ import annotations
 
 import math
@@ -18,6 +25,11 @@ __all__ = [
     "check_dtype",
     "finite_array",
     "check_choice",
+    "check_subset",
+    "check_int",
+    "check_bool",
+    "check_sizes",
+    "check_pruning",
 ]
 
 
@@ -54,11 +66,11 @@ def check_positive_index(a: object, name: str = "a") -> float:
     return v
 
 
-def check_kappa(kappa: object, name: str = "kappa") -> float:
-    """κ ∈ (0, 1], the remaining (kept) ratio."""
+def check_kappa(kappa: object, name: str = "kappa", *, allow_zero: bool = False) -> float:
+    """κ ∈ (0, 1], the kept (remaining) fraction; ``allow_zero``: κ ∈ [0, 1] (0 keeps nothing)."""
     k = _real(kappa, name)
-    if not 0.0 < k <= 1.0:
-        raise ValueError(f"{name} must be in (0, 1], got {k}")
+    if not (0.0 <= k <= 1.0 if allow_zero else 0.0 < k <= 1.0):
+        raise ValueError(f"{name} must be in {'[0, 1]' if allow_zero else '(0, 1]'}, got {k}")
     return k
 
 
@@ -133,3 +145,58 @@ def check_choice(value: object, name: str, choices: Sequence[object]) -> object:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
     return value
+
+
+def check_subset(values: object, name: str, choices: Sequence[object]) -> tuple:
+    """A non-empty sequence of distinct items of ``choices``, as a tuple (order kept)."""
+    if isinstance(values, str) or not isinstance(values, Sequence) or len(values) == 0:
+        raise ValueError(f"{name} must be a non-empty sequence of {', '.join(map(repr, choices))}; got {values!r}")
+    for v in values:
+        check_choice(v, name, choices)
+    if len(set(values)) != len(values):
+        raise ValueError(f"{name} must not repeat an item, got {values!r}")
+    return tuple(values)
+
+
+def check_int(value: object, name: str, *, low: int | None = None) -> int:
+    """An integer (not a bool), at least ``low`` when given."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an int{'' if low is None else f' >= {low}'}, got {value!r}")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    return int(value)
+
+
+def check_bool(value: object, name: str) -> bool:
+    """``True`` or ``False`` (NumPy bools accepted)."""
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+def check_sizes(sizes: object, name: str = "sizes", *, low: int = 2) -> list[int]:
+    """A grid of at least 2 distinct ints >= ``low``, sorted ascending."""
+    if isinstance(sizes, str) or not isinstance(sizes, Sequence | np.ndarray) or len(sizes) < 2:
+        raise ValueError(f"{name} must be a sequence of at least 2 sizes, got {sizes!r}")
+    out = []
+    for s in sizes:
+        if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < low:
+            raise ValueError(f"{name} must hold ints >= {low}, got {sizes!r}")
+        out.append(int(s))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name} must be distinct, got {sizes!r}")
+    return sorted(out)
+
+
+def check_pruning(scheme: object, scope: object) -> tuple[str, str]:
+    """A valid (scheme, scope) pair of :data:`~sgdtails.simulator.vocabulary.PRUNINGS`.
+
+    ``scope="global"`` (one budget over all layers) is defined for magnitude pruning only.
+    """
+    from sgdtails.simulator.vocabulary import PRUNINGS, SCHEMES, SCOPES
+
+    check_choice(scheme, "scheme", SCHEMES)
+    check_choice(scope, "scope", SCOPES)
+    if (scheme, scope) not in PRUNINGS:
+        raise ValueError(f"scope={scope!r} is defined for magnitude pruning only, got scheme={scheme!r}")
+    return str(scheme), str(scope)

@@ -1,0 +1,10 @@
+from . import convergence as convergence
+from . import figure_s1 as figure_s1
+from . import figure_s4 as figure_s4
+from . import figure_s5 as figure_s5
+from . import pruning_study as pruning_study
+from . import vocabulary as vocabulary
+from ._common import write_outputs as write_outputs
+from .run import run_figure as run_figure
+from .run import run_realnets_figures as run_realnets_figures
+from .vocabulary import FIGURES as FIGURES

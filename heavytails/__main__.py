@@ -1,3 +1,0 @@
-from heavytails.cli import main
-
-raise SystemExit(main())

@@ -1,0 +1,220 @@
+r"""What each pruning scheme keeps: boolean masks and the singular-value projector (docs/theory.md §2).
+
+The pruning functions of :mod:`sgdtails.simulator.pruning` are these objects applied to the
+weights; :mod:`sgdtails.realnets` applies the same objects to PyTorch layers (for example to keep
+pruned weights pruned while training goes on). κ is always the kept fraction.
+
+* :func:`magnitude_mask`: the ⌈κd⌉ entries of largest magnitude (globally over all layers,
+  w^(κd), Theorem 1 (i); or per layer, w_l^(κ_l d_l), Theorem 1 (ii)).
+* :func:`node_mask`: the ⌈κh⌉ columns (or rows) of largest ℓp norm (Theorem 3).
+* :func:`singular_projector`: the r leading singular triplets of W = UΣVᵀ; the pruned matrix is
+  W^[r] = U_r Σ_r V_rᵀ (Theorem 2), and :meth:`SingularProjector.apply` projects any matrix onto
+  the same pair of subspaces, X ↦ U_r U_rᵀ X V_r V_rᵀ. A mask cannot describe this scheme:
+  every entry changes.
+
+Ties are broken by position (a stable choice, the same on every run). With ``center="median"``
+the ranking is of |w − median(w)| (the experiments' median centring).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sgdtails.simulator._layers import as_layers, rebuild
+from sgdtails.simulator.validate import check_choice, check_kappa, check_p, finite_array
+from sgdtails.simulator.vocabulary import CENTERS, NODE_AXES, SCOPES, SINGULAR_COUNTS
+
+__all__ = [
+    "SingularProjector",
+    "keep_count",
+    "magnitude_mask",
+    "node_mask",
+    "node_norms",
+    "singular_projector",
+    "singular_rank",
+]
+
+
+def keep_count(kappa: float, d: int) -> int:
+    """⌈κd⌉, the number of entries kept at kept fraction κ out of d (at least 1, at most d).
+
+    κd is rounded to 6 decimals first, so that κ = 0.1, d = 30 keeps 3 entries although binary
+    0.1 is slightly above 1/10.
+    """
+    k = check_kappa(kappa)
+    return min(d, max(1, math.ceil(round(k * d, 6))))
+
+
+def _top_mask(values: np.ndarray, k: int) -> np.ndarray:
+    """Boolean mask of exactly k entries of largest value (ties broken by position)."""
+    mask = np.zeros(values.size, dtype=bool)
+    if k >= values.size:
+        mask[:] = True
+    elif k > 0:
+        mask[np.argpartition(values, values.size - k)[values.size - k :]] = True
+    return mask
+
+
+def centers_of(layers: list[np.ndarray], center: str | None) -> list[float]:
+    """The value each layer is centred on: its median (``"median"``) or 0 (``None``)."""
+    check_choice(center, "center", CENTERS)
+    return [float(np.median(x)) if center == "median" else 0.0 for x in layers]
+
+
+def layer_masks(
+    layers: list[np.ndarray], kappa: float | list[float], scope: str, centers: list[float]
+) -> list[np.ndarray]:
+    """Masks of magnitude pruning of validated ``layers`` centred on ``centers`` (shapes of the layers)."""
+    check_choice(scope, "scope", SCOPES)
+    dev = [np.abs(x - c).ravel() for x, c in zip(layers, centers)]
+    if scope == "global":
+        if not np.isscalar(kappa):
+            raise ValueError("kappa must be one value for scope='global'")
+        flat = np.concatenate(dev)
+        mask = _top_mask(flat, keep_count(kappa, flat.size))  # type: ignore[arg-type]
+        masks = np.split(mask, np.cumsum([d.size for d in dev])[:-1])
+    else:
+        kappas = [kappa] * len(layers) if np.isscalar(kappa) else list(kappa)  # type: ignore[arg-type]
+        if len(kappas) != len(layers):
+            raise ValueError(f"kappa must have one value per layer ({len(layers)}), got {len(kappas)}")
+        masks = [_top_mask(d, keep_count(k, d.size)) for d, k in zip(dev, kappas)]
+    return [m.reshape(x.shape) for m, x in zip(masks, layers)]
+
+
+def magnitude_mask(
+    w: object,
+    kappa: float | list[float],
+    *,
+    scope: str = "global",
+    center: str | None = None,
+) -> object:
+    r"""Which entries magnitude pruning keeps: the ⌈κd⌉ largest |w_i − c| (True = kept).
+
+    Parameters
+    ----------
+    w : array or sequence of arrays
+        The weights (one array, or the layers w_1 … w_L).
+    kappa : float or sequence of float
+        Kept fraction κ ∈ (0, 1]; with ``scope="layer"`` one value or one per layer (κ_l).
+    scope : {"global", "layer"}
+        One budget over all layers (w^(κd), Theorem 1 (i)) or one per layer (Theorem 1 (ii)).
+    center : {None, "median"}
+        Rank |w − median(w)| per layer instead of |w|.
+
+    Returns
+    -------
+    A boolean array per layer, in the structure of ``w``.
+    """
+    layers, seq = as_layers(w)
+    return rebuild(layer_masks(layers, kappa, scope, centers_of(layers, center)), seq, w)
+
+
+def node_norms(A: np.ndarray, p: float, axis: int) -> np.ndarray:
+    """ℓp norms of the columns (axis=0) or rows (axis=1), scaled by max|A| to avoid overflow."""
+    top = float(np.max(np.abs(A))) or 1.0
+    return np.sum((np.abs(A) / top) ** p, axis=axis) ** (1.0 / p)
+
+
+def node_mask(W: object, kappa: float, *, p: float = 2.0, by: str = "columns") -> np.ndarray:
+    r"""Which entries node pruning keeps: whole columns (or rows) of largest ℓp norm (Theorem 3).
+
+    Parameters
+    ----------
+    W : array of shape (h_l, h_(l−1))
+        Column i, W(i), holds the outgoing weights of node i of layer l − 1.
+    kappa : float
+        Kept fraction κ ∈ (0, 1]: ⌈κ·h_(l−1)⌉ columns (or ⌈κ·h_l⌉ rows) are kept.
+    p : float
+        Exponent of the norm ranking the nodes.
+    by : {"columns", "rows"}
+        Rank and keep columns (Theorem 3) or rows.
+
+    Returns
+    -------
+    numpy.ndarray of bool, the shape of ``W``: True on the kept columns (rows).
+    """
+    return nodes_kept(finite_array(W, "W", ndim=2), kappa, p, by)
+
+
+def nodes_kept(A: np.ndarray, kappa: float, p: float, by: str) -> np.ndarray:
+    """:func:`node_mask` of an already validated 2-D float array ``A``."""
+    check_kappa(kappa)
+    q = check_p(p)
+    check_choice(by, "by", NODE_AXES)
+    axis = 0 if by == "columns" else 1
+    norms = node_norms(A, q, axis)
+    keep = _top_mask(norms, keep_count(kappa, norms.size))
+    return np.broadcast_to(keep[None, :] if axis == 0 else keep[:, None], A.shape)
+
+
+def singular_rank(kappa: float, m: int, n: int, count: str = "values") -> int:
+    """Singular triplets r that an m × n matrix keeps at kept fraction κ.
+
+    ``"values"``: r = ⌈κ·min(m, n)⌉ (Theorem 2's count); ``"parameters"``: the largest r with
+    r(m + n + 1) ≤ κmn (the experiments count the numbers of r triplets); ``"paper"``: the largest
+    r with r(m + n) ≤ κmn (the paper's code). r may be 0 for the last two.
+    """
+    k = check_kappa(kappa)
+    check_choice(count, "count", SINGULAR_COUNTS)
+    if count == "values":
+        return keep_count(k, min(m, n))
+    per = m + n + (1 if count == "parameters" else 0)
+    return min(min(m, n), math.floor(round(k * m * n, 6) / per))
+
+
+@dataclass(frozen=True)
+class SingularProjector:
+    """The r leading singular triplets of a matrix W = UΣVᵀ (Theorem 2).
+
+    Attributes
+    ----------
+    left : numpy.ndarray of shape (m, r)
+        U_r, the leading left singular vectors.
+    values : numpy.ndarray of shape (r,)
+        σ_1 ≥ … ≥ σ_r.
+    right : numpy.ndarray of shape (r, n)
+        V_rᵀ, the leading right singular vectors (as rows).
+    """
+
+    left: np.ndarray
+    values: np.ndarray
+    right: np.ndarray
+
+    @property
+    def rank(self) -> int:
+        """r, the number of triplets kept."""
+        return int(self.values.size)
+
+    def low_rank(self) -> np.ndarray:
+        """W^[r] = U_r Σ_r V_rᵀ, the singular-value-pruned matrix."""
+        return (self.left * self.values) @ self.right
+
+    def apply(self, X: object) -> np.ndarray:
+        """U_r U_rᵀ X V_r V_rᵀ: the orthogonal projection (Frobenius) of X onto the kept subspaces.
+
+        For X = W this is W^[r] up to rounding; for a gradient it keeps an update inside the
+        rank-r set {U_r B V_rᵀ} that singular value pruning leaves.
+        """
+        A = finite_array(X, "X", ndim=2)
+        if A.shape != (self.left.shape[0], self.right.shape[1]):
+            raise ValueError(f"X must have shape {(self.left.shape[0], self.right.shape[1])}, got {A.shape}")
+        return self.left @ ((self.left.T @ A) @ self.right.T) @ self.right
+
+
+def singular_projector(W: object, kappa: float, *, count: str = "values") -> SingularProjector:
+    r"""The singular triplets singular value pruning keeps at kept fraction κ (Theorem 2).
+
+    Parameters
+    ----------
+    W : array of shape (m, n)
+    kappa : float
+        κ ∈ (0, 1]; how many triplets that keeps: :func:`singular_rank` with ``count``.
+    count : {"values", "parameters", "paper"}
+        What κ counts (see :func:`singular_rank`).
+    """
+    A = finite_array(W, "W", ndim=2)
+    r = singular_rank(kappa, *A.shape, count=count)
+    U, s, Vt = np.linalg.svd(A, full_matrices=False)
+    return SingularProjector(U[:, :r], s[:r], Vt[:r])

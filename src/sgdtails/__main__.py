@@ -1,0 +1,3 @@
+from sgdtails.cli import main
+
+raise SystemExit(main())
