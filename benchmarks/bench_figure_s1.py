@@ -50,7 +50,7 @@ def numpy_figure_s1(config: figure_s1.FigureS1Config) -> list[dict]:
     rng = np.random.default_rng(config.seed)
     n = config.size
     rows = []
-    for i, alpha in enumerate(figure_s1.draw_alphas(config)):
+    for alpha in figure_s1.draw_alphas(config):
         mats = {
             "iid": _cms(alpha, (n, n), rng),
             "column": np.sqrt(2 * _positive(alpha / 2, n, rng))[None, :] * rng.standard_normal((n, n)),

@@ -76,6 +76,16 @@ def figure_s1_ours(alphas: np.ndarray, size: int, seed: int, threads: int) -> li
         return [r for rows in pool.map(cell, range(len(alphas))) for r in rows]
 
 
+def _selection_rows(d_select: int, repeat: int) -> list[tuple[str, str, float, float]]:
+    x = sample_sas(1.5, d_select, seed=2)
+    y = x * x
+    t_part = best(lambda: np.partition(y.copy(), d_select // 2), repeat) - best(lambda: y.copy(), repeat)
+    t_sort = best(lambda: np.sort(y), 1)
+    t_mk = best(lambda: min_kappa(x, 0.1), repeat)
+    label = f"min_kappa, d = {d_select:.0e}, p = 2"
+    return [(label, "np.partition of |x|² (one selection)", t_part, t_mk), (label, "np.sort of |x|²", t_sort, t_mk)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10x smaller sizes")
@@ -97,14 +107,7 @@ def main() -> None:
         (label, "NumPy uniform + exponential draws only (floor)", t_floor, t_ours),
     ]
 
-    x = sample_sas(1.5, d_select, seed=2)
-    y = x * x
-    t_part = best(lambda: np.partition(y.copy(), d_select // 2), args.repeat) - best(lambda: y.copy(), args.repeat)
-    t_sort = best(lambda: np.sort(y), 1)
-    t_mk = best(lambda: min_kappa(x, 0.1), args.repeat)
-    label = f"min_kappa, d = {d_select:.0e}, p = 2"
-    rows += [(label, "np.partition of |x|² (one selection)", t_part, t_mk), (label, "np.sort of |x|²", t_sort, t_mk)]
-    del x, y
+    rows += _selection_rows(d_select, args.repeat)  # its 10⁸-entry arrays are freed on return
 
     alphas = np.random.default_rng(3).uniform(1.75, 2.0, n_alpha)
     t_s1_np = best(lambda: figure_s1_numpy(alphas, 500, 4), 1)
@@ -112,7 +115,8 @@ def main() -> None:
     rows.append((f"Figure S1 kernel, {n_alpha} α × 3 structures × 500²", "NumPy CMS + sort", t_s1_np, t_s1))
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"numba threads {numba.get_num_threads()}; numpy {np.__version__}, scipy {scipy.__version__}, numba {numba.__version__}")
+          f"numba threads {numba.get_num_threads()}; numpy {np.__version__}, scipy {scipy.__version__}, "
+          f"numba {numba.__version__}")
     print("\n| task | baseline | baseline (s) | heavytails (s) | speed-up |\n|---|---|---:|---:|---:|")
     for task, base, tb, to in rows:
         print(f"| {task} | {base} | {tb:.3f} | {to:.3f} | {tb / to:.1f}× |")

@@ -15,6 +15,7 @@ import io
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -25,19 +26,19 @@ from sgdtails.simulator.records import csv_text, json_text, to_jsonable, write_b
 
 __all__ = ["Table", "group_by", "new_figure", "spearman", "write_outputs"]
 
-Table = list[dict[str, object]]
+Table = list[dict[str, Any]]
 """Tidy rows: one dict of scalars per row, same keys in every row."""
 
 
-def group_by(table: Sequence[Mapping[str, object]], *keys: str) -> dict[tuple, list[Mapping[str, object]]]:
+def group_by(table: Sequence[Mapping[str, Any]], *keys: str) -> dict[tuple, list[Mapping[str, Any]]]:
     """Rows grouped by the values of ``keys``, groups in first-seen order."""
-    groups: dict[tuple, list[Mapping[str, object]]] = {}
+    groups: dict[tuple, list[Mapping[str, Any]]] = {}
     for row in table:
         groups.setdefault(tuple(row[k] for k in keys), []).append(row)
     return groups
 
 
-def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+def spearman(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> float:
     """Spearman rank correlation of x and y (average ranks for ties); 0.0 if either is constant.
 
     ``scipy.stats.spearmanr`` warns on constant input (an error under the project's strict

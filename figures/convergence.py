@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib import colormaps
@@ -158,8 +159,8 @@ def cases(config: ConvergenceConfig) -> list[Case]:
 
 
 def _run(case: Case, config: ConvergenceConfig, seed: np.random.SeedSequence, run: RunOptions):
-    common = dict(p=case.p, kappa=config.kappa, eps=config.eps, trials=config.trials, structure=case.structure, seed=seed,
-                  run=run)
+    common: dict[str, Any] = dict(p=case.p, kappa=config.kappa, eps=config.eps, trials=config.trials,
+                                  structure=case.structure, seed=seed, run=run)
     if case.theorem == "theorem1":
         return check_theorem1(case.alpha, sizes=config.sizes1, **common)
     if case.theorem == "theorem2":
@@ -230,7 +231,7 @@ def compute(config: ConvergenceConfig = ConvergenceConfig(), *, run: RunOptions 
     return _error_rows(config, run) + _d0_rows(config, run)
 
 
-def _error_panel(ax, rows: Table, main_alphas: list[float]) -> None:
+def _error_panel(ax, rows: Table, main_alphas: list[Any]) -> None:
     cmap = colormaps["viridis"]
     grey = [("o", ":"), ("s", "-."), ("^", "--")]
     n_control = 0

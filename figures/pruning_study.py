@@ -1,9 +1,10 @@
-r"""Synthetic pruning study (Section S1.6.1; docs/theory.md §6): how robust are random SαS FCN6 nets to pruning?
+r"""Synthetic pruning study (Section S1.6.1; docs/theory.md §6): how robust random SαS FCN6 nets are to pruning.
 
 Networks: FCN6 analogues, 6 hidden layers of width h with ReLU, input 784, output 10, no biases.
 For each α the hidden-layer weights are i.i.d. SαS(α) (:func:`sgdtails.simulator.sample_weights`), each
 hidden layer scaled to unit Frobenius norm; the last layer is drawn like PyTorch's default
-``nn.Linear`` init, U(±1/√h) — the teacher network of :func:`sgdtails.realnets.offline.teacher_layers`. Inputs: i.i.d. N(0, 1) of MNIST shape; labels: argmax of the
+``nn.Linear`` init, U(±1/√h) — the teacher network of :func:`sgdtails.realnets.offline.teacher_layers`.
+Inputs: i.i.d. N(0, 1) of MNIST shape; labels: argmax of the
 unpruned network. Every layer, the last one included (as in the paper's real-network experiments,
 where remaining ratios count all parameters), is pruned at kept fraction κ = 1 − (target ratio),
 under each (scheme, scope) of :data:`sgdtails.simulator.vocabulary.PRUNINGS`:
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib import colormaps
@@ -135,7 +137,7 @@ class PruningStudyConfig:
 
 
 CPU_RATIOS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-CPU_SCALE = dict(width=256, n_inputs=1000, repetitions=20, pruning_ratios=CPU_RATIOS)
+CPU_SCALE: dict[str, Any] = dict(width=256, n_inputs=1000, repetitions=20, pruning_ratios=CPU_RATIOS)
 """``--scale cpu``: see :func:`config_for_scale` for why these sizes."""
 
 
@@ -183,7 +185,7 @@ def _network(cell: PruningCell, streams: list[np.random.SeedSequence]) -> list[n
 
 
 def _predict(layers: list[np.ndarray], x, batch_size: int):
-    """argmax of the bias-free ReLU network's output on ``x`` (a float32 torch tensor), as NumPy."""
+    """Argmax of the bias-free ReLU network's output on ``x`` (a float32 torch tensor), as NumPy."""
     import torch
 
     return teacher_predict(layers, x, dtype=torch.float32, chunk=batch_size).cpu().numpy()
@@ -195,14 +197,15 @@ def _pruned(scheme: str, scope: str, layers: list[np.ndarray], svds: list | None
     if scheme == "magnitude":
         pruned = prune_magnitude(layers, kappa, scope=scope)
         if scope == "layer":
-            return pruned, sum(keep_count(kappa, w.size) for w in layers)  # type: ignore[return-value]
-        return pruned, keep_count(kappa, sum(w.size for w in layers))  # type: ignore[return-value]
+            return pruned, sum(keep_count(kappa, w.size) for w in layers)
+        return pruned, keep_count(kappa, sum(w.size for w in layers))
     if scheme == "nodes":
         kept = sum(keep_count(kappa, w.shape[1]) * w.shape[0] for w in layers)
         return [prune_nodes(w, kappa, p=2.0, by="columns") for w in layers], kept
     out, kept = [], 0
     for w, (u, s, vt) in zip(layers, svds):  # type: ignore[arg-type]
-        r = singular_rank(kappa, *w.shape, count="parameters")
+        m, n = w.shape
+        r = singular_rank(kappa, m, n, count="parameters")
         out.append((u[:, :r] * s[:r]) @ vt[:r])  # = prune_singular(w, kappa, count="parameters")
         kept += r * (w.shape[0] + w.shape[1] + 1)
     return out, kept
@@ -252,7 +255,7 @@ def pruning_cell(cell: PruningCell, seed: np.random.SeedSequence) -> list[dict[s
 
 
 def _grid(config: PruningStudyConfig, device: str) -> list[PruningCell]:
-    shared = dict(
+    shared: dict[str, Any] = dict(
         width=config.width, depth=config.depth, n_inputs=config.n_inputs, in_features=config.in_features,
         classes=config.classes, prunings=",".join(f"{a}:{b}" for a, b in config.prunings),
         pruning_ratios=",".join(repr(float(r)) for r in config.pruning_ratios), batch_size=config.batch_size,

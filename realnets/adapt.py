@@ -58,8 +58,11 @@ def layer_arrays(model: nn.Module) -> list[np.ndarray]:
 
 
 def as_matrix(w: np.ndarray, scheme: str) -> np.ndarray:
-    """The 2-D matrix ``scheme`` works on: a ``Linear`` weight itself; a conv weight as out × (in·kh·kw)
-    for ``"singular"``, else as the (kh·kw) × (out·in) matrix whose columns are the kernels."""
+    """The 2-D matrix ``scheme`` works on.
+
+    A ``Linear`` weight itself; a conv weight as out × (in·kh·kw) for ``"singular"``, else as the
+    (kh·kw) × (out·in) matrix whose columns are the kernels.
+    """
     if w.ndim == 2:
         return w
     if w.ndim != 4:
@@ -120,7 +123,7 @@ def prune_arrays(
         return [np.full_like(w, c) for w, c in zip(layers, centres)]
     if scheme == "magnitude":
         out = prune_magnitude(list(layers), k, scope=scope, center=center)
-        return [np.asarray(o) for o in out]  # type: ignore[union-attr]
+        return [np.asarray(o) for o in out]
     pruned = []
     for w, c in zip(layers, centres):
         a = as_matrix(w - c, scheme)
@@ -176,7 +179,7 @@ def pruning_masks(
     if k in (0.0, 1.0):
         masks = [np.full(w.shape, k == 1.0) for w in arrays]
     elif scheme == "magnitude":
-        masks = list(magnitude_mask(arrays, k, scope=scope, center=center))  # type: ignore[call-overload]
+        masks = list(magnitude_mask(arrays, k, scope=scope, center=center))
     else:
         centres = [float(np.median(w)) if center == "median" else 0.0 for w in arrays]
         masks = [_unmatrix(np.asarray(node_mask(as_matrix(w - c, "nodes"), k, p=p)), w, "nodes")

@@ -48,6 +48,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -55,8 +56,8 @@ from torch import nn
 
 from sgdtails.realnets.adapt import as_matrix, layer_arrays, prune_arrays, with_arrays
 from sgdtails.realnets.data import Dataset, load_dataset
-from sgdtails.realnets.models import build_model, default_input_shape
 from sgdtails.realnets.device import default_device
+from sgdtails.realnets.models import build_model, default_input_shape
 from sgdtails.realnets.train import TrainConfig
 from sgdtails.simulator import pruning_ratio, sample_weights, tail_index
 from sgdtails.simulator.records import write_csv, write_json
@@ -107,6 +108,7 @@ class Run:
 
     @property
     def name(self) -> str:
+        """The run's name: its directory's name."""
         return self.path.name
 
 
@@ -238,7 +240,7 @@ def _layer_table(run: Run, synthetic_seeds: int) -> tuple[list[dict], list[dict]
     for i, (w, x) in enumerate(zip(final, _paper_rows(est))):
         a_paper = tail_index(x, method="paper", seed=i).alpha
         a_mmo = tail_index(x.ravel(), method="mmo").alpha
-        row = {"run": run.name, "layer": i, "shape": "x".join(map(str, w.shape)), "n_params": w.size,
+        row: dict[str, Any] = {"run": run.name, "layer": i, "shape": "x".join(map(str, w.shape)), "n_params": w.size,
                "alpha_paper": a_paper, "alpha_mmo": a_mmo, "alpha_source": source, **_pruning_ratios(w)}
         if synthetic_seeds > 0:
             synth = _synthetic(w, a_paper, synthetic_seeds, (run.config.seed, i))
@@ -332,7 +334,7 @@ def _analyze(run: Run, prunings: Sequence[tuple[str, str]], synthetic_seeds: int
     return {"model": [row], "layers": layers, "pruning": pruning, "synthetic": synth}
 
 
-def analyze_runs(dirs: Iterable[str | os.PathLike[str]], **kw: object) -> dict[str, list[dict]]:
+def analyze_runs(dirs: Iterable[str | os.PathLike[str]], **kw: Any) -> dict[str, list[dict]]:
     """:func:`analyze_run` on every run among ``dirs`` (runs or folders of runs); tables concatenated."""
     out: dict[str, list[dict]] = {t: [] for t in TABLES}
     for run_dir in find_runs(dirs):

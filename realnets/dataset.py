@@ -1,8 +1,11 @@
-"""The in-memory data set and its mini-batch sampler (docs/theory.md §6): whole tensors on one device,
-batches drawn by index, no per-sample Python work."""
+"""The in-memory data set and its mini-batch sampler (docs/theory.md §6).
+
+Whole tensors on one device, batches drawn by index, no per-sample Python work.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -80,7 +83,7 @@ class EpochSampler:
         """Picklable state: generator state at the epoch start and the position within it."""
         return {"epoch_state": self._epoch_state.clone(), "pos": self._pos}
 
-    def load_state_dict(self, state: dict[str, object]) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a state from :meth:`state_dict`."""
         self._gen.set_state(state["epoch_state"])
         self._new_epoch()

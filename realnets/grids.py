@@ -99,7 +99,7 @@ class RunSpec:
 
 
 def _log_grid(low: float, high: float, n: int) -> list[float]:
-    """n values log-spaced from low to high inclusive, rounded to 3 significant digits."""
+    """N values log-spaced from low to high inclusive, rounded to 3 significant digits."""
     return [float(f"{v:.3g}") for v in np.geomspace(low, high, n)]
 
 

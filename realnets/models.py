@@ -83,7 +83,7 @@ def _build_cnn(input_shape: Sequence[int], base: int, num_classes: int, drop_fir
             if height < 1 or width < 1:
                 raise ValueError(f"input_shape {tuple(input_shape)} is too small for the cnn's max-pools")
             continue
-        conv = nn.Conv2d(channels, int(v) * base, kernel_size=3, padding=1, bias=False)
+        conv = nn.Conv2d(channels, int(v) * base, kernel_size=3, padding=1, bias=False)  # type: ignore[call-overload]
         n = conv.kernel_size[0] * conv.kernel_size[1] * conv.out_channels
         nn.init.normal_(conv.weight, mean=0.0, std=math.sqrt(2.0 / n))
         layers += [conv, nn.ReLU()]

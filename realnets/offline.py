@@ -117,7 +117,7 @@ def teacher_predict(
     dtype: torch.dtype = torch.float64,
     chunk: int = 4096,
 ) -> torch.Tensor:
-    """argmax of the bias-free ReLU network ``layers`` on ``x`` (flattened per sample), in ``dtype``.
+    """Argmax of the bias-free ReLU network ``layers`` on ``x`` (flattened per sample), in ``dtype``.
 
     The layers are cast to ``dtype`` on ``x``'s device; ``chunk`` inputs go through at a time.
     """
@@ -164,14 +164,14 @@ def make_teacher(
         layers = teacher_layers(spec.alpha, seeds, width=spec.width, depth=spec.depth, classes=spec.num_classes,
                                 sampler=teacher_weights)
     else:
-        layers = list(teacher_weights)
+        layers = list(teacher_weights)  # type: ignore[arg-type]
     ws = [torch.as_tensor(np.asarray(w), dtype=torch.float64, device=device) for w in layers]
     chained = all(a.shape[0] == b.shape[1] for a, b in zip(ws[:-1], ws[1:]))
     if not chained or ws[0].shape[1] != 784 or ws[-1].shape[0] != spec.num_classes:
         raise ValueError(f"teacher_weights must be chained out x in matrices from 784 to {spec.num_classes}")
     n = spec.n_train + spec.n_test
-    x = np.random.default_rng(seeds[-1]).standard_normal((n, 1, 28, 28), dtype=np.float32)
-    x = torch.from_numpy(x).to(device)
+    x = torch.from_numpy(np.random.default_rng(seeds[-1]).standard_normal((n, 1, 28, 28), dtype=np.float32))
+    x = x.to(device)
     y = teacher_predict(ws, x.double())
     return Dataset(x[:spec.n_train], y[:spec.n_train], x[spec.n_train:], y[spec.n_train:],
                    spec.num_classes, "teacher")

@@ -143,7 +143,7 @@ def _layer_points(tables: dict) -> dict[str, list[dict]]:
 def fig_alpha_vs_pruning(tables: dict, *, column: str = "pr_magnitude") -> Figure:
     """Figure 3: per layer, α̂ against the pruning ratio at relative error 0.1 (p = 2); colour: η/b."""
     groups = _layer_points(tables)
-    _need(list(groups))
+    _need([r for rows in groups.values() for r in rows])
     fig, axes = _panels(len(groups))
     etas = [r["eta_over_b"] for rows in groups.values() for r in rows]
     norm = LogNorm(min(etas), max(etas)) if min(etas) < max(etas) else None
@@ -248,13 +248,18 @@ def plot_all(tables: dict, out_dir: str | os.PathLike[str], *, runs: Sequence[st
             paths.append(_save(fig_relative_accuracy(tables, *pruning), out / f"{prefix}{name}.png"))
     if ("nodes", "layer") in done:
         for kind, name in (("cnn", "fig6"), ("fcn", "figS3")):
-            sub = _subset(tables, lambda m: str(m["model"]).startswith(kind))
+            sub = _subset(tables, _model_is(kind))
             if sub["pruning"]:
                 paths.append(_save(fig_relative_accuracy(sub, "nodes"), out / f"{prefix}{name}.png"))
     paths.append(_save(fig_accuracy_vs_alpha(tables), out / f"{prefix}fig7.png"))
     if any("closest" in r for r in tables["layers"]):
         paths.append(_save(fig_vs_synthetic(tables), out / f"{prefix}vs_synthetic.png"))
     return paths
+
+
+def _model_is(kind: str) -> Callable[[dict], bool]:
+    """A test of a model row: whether its model name starts with ``kind`` (``cnn``, ``fcn``)."""
+    return lambda m: str(m["model"]).startswith(kind)
 
 
 def _subset(tables: dict, keep: Callable[[dict], bool]) -> dict:

@@ -7,19 +7,16 @@ summary (status, iterations, accuracies, mean α̂, mean layer pruning ratio at 
 records, CSV and manifest go to ``<cache_dir>/realnets_<grid>/`` (:func:`run_realnets`).
 ``grid="paper"`` cells ask Dask workers for ``{"GPU": 1}``.
 
-On local processes each cell runs torch on one thread (the runner caps ``OMP_NUM_THREADS`` to 1 in
-its workers; the cell applies it to torch and restores the previous count after).
+On local processes each cell runs torch on one thread (the runner caps every thread pool of its
+workers, PyTorch's included: :func:`sgdtails.simulator._sweep_backends.limit_threads`).
 """
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from sgdtails.realnets.analyze import analyze_run
 from sgdtails.realnets.grids import RunSpec, grid
@@ -42,18 +39,6 @@ class SweepCell:
     analyze: bool = True
 
 
-@contextlib.contextmanager
-def _torch_threads() -> Iterator[None]:
-    before = torch.get_num_threads()
-    cap = os.environ.get("OMP_NUM_THREADS")
-    if cap and cap.isdigit() and int(cap) >= 1:
-        torch.set_num_threads(int(cap))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _mean(rows: list[dict], key: str) -> float | None:
     vals = [r[key] for r in rows if r.get(key) is not None]
     return float(np.mean(vals)) if vals else None
@@ -63,9 +48,8 @@ def run_cell(cell: SweepCell, seed: np.random.SeedSequence) -> dict:
     """Train ``cell.run`` (seeded by its own ``seed`` field, so a run is named by its config) and summarise it."""
     del seed  # the run's seed is part of its spec and its directory name
     out = Path(cell.runs_dir) / cell.run.name
-    with _torch_threads():
-        result = train(cell.run.train_config(data_dir=cell.data_dir), out, progress=False)
-        tables = analyze_run(out, data_dir=cell.data_dir) if cell.analyze else None
+    result = train(cell.run.train_config(data_dir=cell.data_dir), out, progress=False)
+    tables = analyze_run(out, data_dir=cell.data_dir) if cell.analyze else None
     record = {"status": result.status, "iterations": result.iterations, "converged_at": result.converged_at,
               "train_loss": result.train_loss, "train_acc": result.train_acc, "test_acc": result.test_acc,
               "wall": result.wall, "eta_over_b": cell.run.eta_over_b, "run_dir": str(out)}

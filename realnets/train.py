@@ -1,4 +1,4 @@
-"""Plain SGD training with the paper's stopping rule, weight averaging and exact resume (docs/theory.md §6).
+r"""Plain SGD training with the paper's stopping rule, weight averaging and exact resume (docs/theory.md §6).
 
 Protocol (paper Section 5 and S1.3; its code ``main.py``): constant step size η, no momentum, no
 weight decay, batch size b, cross-entropy (NLL) loss. Every ``eval_every`` iterations the loss
@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -148,7 +149,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, object]) -> TrainConfig:
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
         """Inverse of :meth:`to_dict`."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - known
@@ -248,7 +249,9 @@ class _Run:
         self.model = model.to(config.device)
         self.opt = torch.optim.SGD(self.model.parameters(), lr=config.lr, momentum=0.0, weight_decay=0.0)
         self.sampler = EpochSampler(len(data.x_train), config.batch_size, batch_seed, config.device)
-        self.t, self.converged_at, self.rows, self.wall = 0, None, [], 0.0
+        self.t, self.wall = 0, 0.0
+        self.converged_at: int | None = None
+        self.rows: list[dict[str, float]] = []
         self.avg_sum: list[torch.Tensor] | None = None
         self.avg_count = 0
         self.nonfinite = torch.zeros((), dtype=torch.bool, device=config.device)
@@ -309,6 +312,7 @@ class _Run:
 
     def averaged_state(self) -> dict[str, torch.Tensor]:
         names = [n for n, _ in self.model.named_parameters()]
+        assert self.avg_sum is not None, "no averaging stretch has run"
         return {n: (s / self.avg_count).to(p.dtype).cpu()
                 for n, s, p in zip(names, self.avg_sum, self.model.parameters())}
 
@@ -331,8 +335,9 @@ def _finish(run: _Run, out: Path, status: str) -> TrainResult:
 
 
 def _load_result(out: Path) -> TrainResult:
-    record = json.loads((out / "status.json").read_text())
-    return TrainResult(**{k: math.nan if v is None and k in _METRICS else v for k, v in record.items()})
+    record: dict[str, Any] = json.loads((out / "status.json").read_text())
+    fields: dict[str, Any] = {k: math.nan if v is None and k in _METRICS else v for k, v in record.items()}
+    return TrainResult(**fields)
 
 
 def train(

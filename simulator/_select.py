@@ -47,8 +47,11 @@ def _histogram_window(
     x: np.ndarray, scale: float, square: bool, counts: np.ndarray, sums: np.ndarray,
     lo: int, hi: int, buf: np.ndarray, fill: np.ndarray,
 ) -> None:
-    """:func:`_histogram`, and in the same pass the y of chunk c with bin in [lo, hi] go to
-    buf[c, :fill[c]] in index order (streaming: one read of each generated chunk)."""
+    """:func:`_histogram`, keeping in the same pass the y whose bin lies in [lo, hi].
+
+    The kept y of chunk c go to buf[c, :fill[c]] in index order (streaming: one read of each
+    generated chunk).
+    """
     n = x.shape[0]
     for c in numba.prange(counts.shape[0]):
         j = 0
@@ -112,7 +115,7 @@ _abs_max_serial = jit(_abs_max)
 
 
 def finite_abs_max(x: np.ndarray) -> float:
-    """max |x_i| of a 1-D float64 array in one pass; raises ValueError if some entry is not finite."""
+    """Max |x_i| of a 1-D float64 array in one pass; raises ValueError if some entry is not finite."""
     m, z = (_abs_max_parallel if x.shape[0] > CHUNK else _abs_max_serial)(x)
     if z != 0.0:
         raise ValueError("w contains NaN or inf")
@@ -223,7 +226,7 @@ def _ascending_sum(v: np.ndarray, acc: float) -> float:
 
 
 def finish_prunable(boundary_values: np.ndarray, below: int, left: float) -> int:
-    """below + how many boundary values fit, smallest first, in the budget ``left``."""
+    """Below + how many boundary values fit, smallest first, in the budget ``left``."""
     return int(below) + int(_take_sorted(np.sort(boundary_values), left))
 
 

@@ -55,7 +55,7 @@ def cell_seed(study_seed: int, index: int) -> np.random.SeedSequence:
 class Outcome(NamedTuple):
     """One finished cell: ``rows`` on success, else ``error`` and ``traceback``."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # (NamedTuple field shadows tuple.index)
     rows: list[dict] | None
     error: str | None
     traceback: str | None
@@ -63,12 +63,22 @@ class Outcome(NamedTuple):
 
 
 def limit_threads(n: int) -> None:
-    """Cap the thread pools of this worker process to ``n`` (before the cells compute)."""
+    """Cap the thread pools of this worker process to ``n`` (before the cells compute).
+
+    The variables of :data:`THREAD_VARS` reach the BLAS and OpenMP libraries loaded later; Numba's
+    pool is set directly, and PyTorch's when a cell function has already imported it (unpickling
+    the task imports the cell's module).
+    """
+    import sys
+
     import numba
 
     for var in THREAD_VARS:
         os.environ[var] = str(n)
-    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(n)
 
 
 def run_batch(

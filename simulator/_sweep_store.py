@@ -10,7 +10,7 @@ import dataclasses
 import hashlib
 import json
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -129,8 +129,9 @@ class RecordWriter:
 
     def _done(self, fut: Future) -> None:
         self._slots.release()
-        if fut.exception() is not None:
-            self._errors.append(fut.exception())
+        error = fut.exception()
+        if error is not None:
+            self._errors.append(error)
 
     def submit(self, path: Path, obj: object, *, remove: Path | None = None) -> None:
         """Write ``obj`` to ``path``; then delete ``remove`` (a stale failure file) if given."""

@@ -15,8 +15,8 @@ import numpy as np
 
 from sgdtails.simulator._layers import as_layers
 from sgdtails.simulator._select import finite_abs_max, max_prunable
-from sgdtails.simulator.validate import check_choice, check_eps, check_p, finite_array
 from sgdtails.simulator.masks import node_norms
+from sgdtails.simulator.validate import check_choice, check_eps, check_p, finite_array
 from sgdtails.simulator.vocabulary import SCHEMES
 
 __all__ = ["min_kappa", "pruning_ratio", "scheme_values"]

@@ -21,9 +21,9 @@ import numpy as np
 from sgdtails.simulator import streams
 from sgdtails.simulator._jit import jit
 from sgdtails.simulator._trig import sincos
-from sgdtails.simulator.validate import check_alpha, check_choice, check_dtype, check_scale, check_size
 from sgdtails.simulator.stable import _saturate, sample_positive_stable_range, sample_sas
 from sgdtails.simulator.streams import BLOCK_SIZE, SeedLike
+from sgdtails.simulator.validate import check_alpha, check_choice, check_dtype, check_scale, check_size
 from sgdtails.simulator.vocabulary import STRUCTURES
 
 __all__ = ["sample_elliptical", "sample_weights"]

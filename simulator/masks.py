@@ -18,7 +18,9 @@ the ranking is of |w − median(w)| (the experiments' median centring).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, overload
 
 import numpy as np
 
@@ -40,8 +42,8 @@ __all__ = [
 def keep_count(kappa: float, d: int) -> int:
     """⌈κd⌉, the number of entries kept at kept fraction κ out of d (at least 1, at most d).
 
-    κd is rounded to 6 decimals first, so that κ = 0.1, d = 30 keeps 3 entries although binary
-    0.1 is slightly above 1/10.
+    κd is rounded to 6 decimals first, so that κ = 0.14, d = 100 keeps 14 entries although the
+    floating-point product 0.14·100 is 14.000000000000002 (whose ceiling is 15).
     """
     k = check_kappa(kappa)
     return min(d, max(1, math.ceil(round(k * d, 6))))
@@ -64,7 +66,7 @@ def centers_of(layers: list[np.ndarray], center: str | None) -> list[float]:
 
 
 def layer_masks(
-    layers: list[np.ndarray], kappa: float | list[float], scope: str, centers: list[float]
+    layers: list[np.ndarray], kappa: float | Sequence[float], scope: str, centers: list[float]
 ) -> list[np.ndarray]:
     """Masks of magnitude pruning of validated ``layers`` centred on ``centers`` (shapes of the layers)."""
     check_choice(scope, "scope", SCOPES)
@@ -73,23 +75,34 @@ def layer_masks(
         if not np.isscalar(kappa):
             raise ValueError("kappa must be one value for scope='global'")
         flat = np.concatenate(dev)
-        mask = _top_mask(flat, keep_count(kappa, flat.size))  # type: ignore[arg-type]
+        mask = _top_mask(flat, keep_count(float(kappa), flat.size))  # type: ignore[arg-type]
         masks = np.split(mask, np.cumsum([d.size for d in dev])[:-1])
     else:
-        kappas = [kappa] * len(layers) if np.isscalar(kappa) else list(kappa)  # type: ignore[arg-type]
+        kappas = [float(kappa)] * len(layers) if np.isscalar(kappa) else [float(k) for k in kappa]  # type: ignore[arg-type,union-attr]
         if len(kappas) != len(layers):
             raise ValueError(f"kappa must have one value per layer ({len(layers)}), got {len(kappas)}")
         masks = [_top_mask(d, keep_count(k, d.size)) for d, k in zip(dev, kappas)]
     return [m.reshape(x.shape) for m, x in zip(masks, layers)]
 
 
+@overload
+def magnitude_mask(w: list[np.ndarray], kappa: float | Sequence[float], *, scope: str = ...,
+                   center: str | None = ...) -> list[np.ndarray]: ...
+@overload
+def magnitude_mask(w: tuple[np.ndarray, ...], kappa: float | Sequence[float], *, scope: str = ...,
+                   center: str | None = ...) -> tuple[np.ndarray, ...]: ...
+@overload
+def magnitude_mask(w: Any, kappa: float | Sequence[float], *, scope: str = ...,
+                   center: str | None = ...) -> np.ndarray: ...
+
+
 def magnitude_mask(
-    w: object,
-    kappa: float | list[float],
+    w: Any,
+    kappa: float | Sequence[float],
     *,
     scope: str = "global",
     center: str | None = None,
-) -> object:
+) -> Any:
     r"""Which entries magnitude pruning keeps: the ⌈κd⌉ largest |w_i − c| (True = kept).
 
     Parameters
@@ -215,6 +228,7 @@ def singular_projector(W: object, kappa: float, *, count: str = "values") -> Sin
         What κ counts (see :func:`singular_rank`).
     """
     A = finite_array(W, "W", ndim=2)
-    r = singular_rank(kappa, *A.shape, count=count)
+    m, n = A.shape
+    r = singular_rank(kappa, m, n, count=count)
     U, s, Vt = np.linalg.svd(A, full_matrices=False)
     return SingularProjector(U[:, :r], s[:r], Vt[:r])

@@ -9,12 +9,15 @@ r"""Pruning schemes and the relative ℓp compression error (docs/theory.md §2)
   r(m + n): ``count="paper"``).
 * Node pruning keeps the ⌈κh⌉ columns (or rows) of largest ℓp norm (Theorem 3).
 
-⌈κd⌉ is taken after rounding κd to 6 decimals, so that κ = 0.1, d = 30 keeps 3 entries although
-binary 0.1 is slightly above 1/10 (see :func:`keep_count`). What each scheme keeps is a public
+⌈κd⌉ is taken after rounding κd to 6 decimals, so that κ = 0.14, d = 100 keeps 14 entries although
+the floating-point product 0.14·100 is 14.000000000000002 (see :func:`keep_count`). What each scheme keeps is a public
 object of :mod:`sgdtails.simulator.masks` (a mask, or the singular-value projector); the
 functions here apply it.
 """
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, overload
 
 import numpy as np
 
@@ -25,13 +28,24 @@ from sgdtails.simulator.validate import check_p, finite_array
 __all__ = ["keep_count", "prune_magnitude", "prune_singular", "prune_nodes", "relative_error", "lp_norm"]
 
 
+@overload
+def prune_magnitude(w: list[np.ndarray], kappa: float | Sequence[float], *, scope: str = ...,
+                    center: str | None = ...) -> list[np.ndarray]: ...
+@overload
+def prune_magnitude(w: tuple[np.ndarray, ...], kappa: float | Sequence[float], *, scope: str = ...,
+                    center: str | None = ...) -> tuple[np.ndarray, ...]: ...
+@overload
+def prune_magnitude(w: Any, kappa: float | Sequence[float], *, scope: str = ...,
+                    center: str | None = ...) -> np.ndarray: ...
+
+
 def prune_magnitude(
-    w: object,
-    kappa: float | list[float],
+    w: Any,
+    kappa: float | Sequence[float],
     *,
     scope: str = "global",
     center: str | None = None,
-) -> object:
+) -> Any:
     r"""Keep the ⌈κd⌉ largest-magnitude entries, zero the rest (k-best term approximation, §2).
 
     Parameters

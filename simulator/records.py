@@ -1,4 +1,4 @@
-"""Files every part of the library writes: atomic replacement, tidy CSV and JSON, in one place.
+r"""Files every part of the library writes: atomic replacement, tidy CSV and JSON, in one place.
 
 * :func:`write_bytes` / :func:`write_text` replace a file atomically: the data go to a temporary
   file with a unique name in the same folder, are flushed and fsync'ed, then renamed over the
@@ -126,7 +126,7 @@ def columns_of(rows: Sequence[Mapping[str, object]]) -> list[str]:
 
 
 def csv_text(rows: Sequence[Mapping[str, object]], columns: Sequence[str] | None = None) -> str:
-    """The tidy CSV of ``rows``: header, then one line per row (``\\n`` line ends, missing values empty).
+    r"""The tidy CSV of ``rows``: header, then one line per row (``\\n`` line ends, missing values empty).
 
     ``columns`` defaults to :func:`columns_of` ``rows``.
     """

@@ -30,8 +30,15 @@ import numpy as np
 from sgdtails.simulator import streams
 from sgdtails.simulator._jit import jit
 from sgdtails.simulator._trig import sincos
-from sgdtails.simulator.validate import check_alpha, check_dtype, check_int, check_positive_index, check_scale, check_size
 from sgdtails.simulator.streams import BLOCK_SIZE, SeedLike
+from sgdtails.simulator.validate import (
+    check_alpha,
+    check_dtype,
+    check_int,
+    check_positive_index,
+    check_scale,
+    check_size,
+)
 
 __all__ = ["sample_sas", "sample_sas_range", "sample_positive_stable", "sample_positive_stable_range"]
 
@@ -124,7 +131,6 @@ def _fill_stream(
     blocks_per_task: int = 4,
 ) -> None:
     """Fill flat ``out`` with ``transform(u, w)`` of blocks ``first_block, …`` of ``stream``."""
-
     local = threading.local()
 
     def fill(block: int, start: int, stop: int) -> None:
@@ -146,8 +152,11 @@ def _check_range(start: object, stop: object) -> tuple[int, int]:
 
 
 def _sample_range(start, stop, seed, dtype, stream, transform, threads, blocks_per_task) -> np.ndarray:
-    """Elements [start, stop) of a flat stream: the covering blocks from the first one's start
-    (at most one block's worth of extra values), then sliced."""
+    """Elements [start, stop) of a flat stream.
+
+    The covering blocks are drawn from the first one's start (at most one block's worth of extra
+    values), then sliced.
+    """
     start, stop = _check_range(start, stop)
     dt = check_dtype(dtype)
     seq = streams.as_seed_sequence(seed)

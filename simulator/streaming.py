@@ -23,10 +23,10 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from sgdtails.simulator import _select
-from sgdtails.simulator.validate import check_alpha, check_eps, check_int, check_p, finite_array
 from sgdtails.simulator.masks import keep_count
 from sgdtails.simulator.stable import sample_sas_range
 from sgdtails.simulator.streams import SeedLike, as_seed_sequence
+from sgdtails.simulator.validate import check_alpha, check_eps, check_int, check_p, finite_array
 
 __all__ = ["STREAM_CHUNK", "magnitude_error", "streamed_magnitude_error", "streamed_min_kappa"]
 
@@ -97,8 +97,9 @@ def _pilot(counts: np.ndarray, sums: np.ndarray, factor: float) -> _select.Histo
 
 
 def streamed_magnitude_error(alpha: float, d: int, kappa: float, *, p: float = 2.0, seed: SeedLike = None) -> float:
-    r"""Relative ℓp error ‖x^(κd) − x‖_p / ‖x‖_p of the ⌈κd⌉-best term approximation (Theorem 1)
-    of x = ``sample_sas(alpha, d, seed=seed)``, streamed in bounded memory (module docstring).
+    r"""Relative ℓp error ‖x^(κd) − x‖_p / ‖x‖_p of the ⌈κd⌉-best term approximation (Theorem 1).
+
+    x = ``sample_sas(alpha, d, seed=seed)`` is streamed in bounded memory (module docstring).
 
     Parameters
     ----------

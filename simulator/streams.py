@@ -60,9 +60,11 @@ def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
 
 
 def block_generator(seq: np.random.SeedSequence, stream: int, block: int, part: int = 0) -> np.random.Generator:
-    """The generator of variate ``part`` (e.g. 0: uniforms, 1: exponentials) of block ``block``
-    of stream ``stream`` under ``seq``. Each kind of raw variate has its own generator, so the
-    first L values of a block can be drawn without drawing the rest (short samples stay cheap)."""
+    """The generator of variate ``part`` (0: uniforms, 1: exponentials) of block ``block`` of ``stream``.
+
+    Keyed under ``seq``. Each kind of raw variate has its own generator, so the first L values of a
+    block can be drawn without drawing the rest (short samples stay cheap).
+    """
     child = np.random.SeedSequence(
         seq.entropy, spawn_key=(*seq.spawn_key, _TAG, stream, block, part), pool_size=seq.pool_size
     )

@@ -101,7 +101,7 @@ class Study:
             raise ValueError(f"resources must be None or a dict of positive amounts, got {self.resources!r}")
         object.__setattr__(self, "seed", int(self.seed))
         object.__setattr__(self, "grid", tuple(self.grid))
-        for i, config in enumerate(self.grid):
+        for config in self.grid:
             store.flatten_config(config)  # raises TypeError naming the offending field
 
 
@@ -136,7 +136,7 @@ def _load(path: Path) -> dict | None:
     return record if isinstance(record, dict) and isinstance(record.get("rows"), list) else None
 
 
-def _backend(study: Study, todo: list[int], run: RunOptions, batch: int | None) -> tuple[str, Iterator]:
+def _backend(study: Study, todo: list[int], run: RunOptions, batch: int | None) -> tuple[str, Iterator[backends.Outcome]]:
     """(description, outcome iterator) of the backend ``run`` selects."""
     args = (study.func, study.seed, study.grid, todo)
     if run.scheduler is not None:
@@ -196,7 +196,8 @@ def run_study(study: Study, *, run: RunOptions = RunOptions(), batch: int | None
         done = files.load_finished() if run.resume else {}
         reused = set(done)
         todo = [i for i in range(len(study.grid)) if i not in done]
-        description, outcomes = ("none (all cells reused)", iter(()))
+        description = "none (all cells reused)"
+        outcomes: Iterator[backends.Outcome] = iter([])
         if todo:
             description, outcomes = _backend(study, todo, run, batch)
         failures: dict[int, dict] = {}
@@ -233,8 +234,8 @@ class _Run:
             folder.mkdir(parents=True, exist_ok=True)
             clear_temporaries(folder)
         self.func = func_name(study.func)
-        keys = {"func": self.func, "version": study.version, "package": package_version(), "seed": study.seed}
-        self.hashes = [store.cell_hash(c, index=i, **keys) for i, c in enumerate(study.grid)]
+        self.hashes = [store.cell_hash(c, index=i, func=self.func, version=study.version, package=package_version(),
+                                       seed=study.seed) for i, c in enumerate(study.grid)]
 
     def load_finished(self) -> dict[int, dict]:
         """Stored records of this grid's cells, by grid index."""

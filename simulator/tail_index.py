@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sgdtails.simulator.validate import check_choice, finite_array
 from sgdtails.simulator.streams import SeedLike, as_seed_sequence
+from sgdtails.simulator.validate import check_choice, finite_array
 from sgdtails.simulator.vocabulary import TAIL_METHODS
 
 __all__ = ["TailIndexEstimate", "tail_index"]
@@ -94,7 +94,7 @@ def _mmo(x: np.ndarray, block: int | None) -> tuple[float, int | tuple[int, ...]
         return 1.0 / _inv_alpha(x, block), block
     blocks = tuple(k for k in _DEFAULT_BLOCKS if n // k >= 2) or (2,)
     inv = np.mean([_inv_alpha(x, k, s) for k in blocks for s in (False, True)])
-    return 1.0 / inv, blocks
+    return float(1.0 / inv), blocks
 
 
 def _hill(x: np.ndarray, k: int | None) -> tuple[float, int]:
@@ -169,9 +169,9 @@ def tail_index(
         raise ValueError(f"block must be an int or None, got {block!r}")
     arr = finite_array(x, "x")
     if method == "paper":
-        alpha, used = _paper(arr.astype(np.float64), seed)
+        paper_alpha, paper_blocks = _paper(arr.astype(np.float64), seed)
         n = arr.shape[0] * (arr.shape[1] if arr.ndim == 4 else 1)
-        return TailIndexEstimate(alpha, method, used, n)
+        return TailIndexEstimate(paper_alpha, method, paper_blocks, n)
     if method == "mmo_multivariate":
         if arr.ndim != 2:
             raise ValueError(f"x must be 2-D (rows are the vectors) for method='mmo_multivariate', got shape {arr.shape}")

@@ -59,7 +59,7 @@ def check_scale(scale: object, name: str = "scale") -> float:
 
 
 def check_positive_index(a: object, name: str = "a") -> float:
-    """a ∈ (0, 1), the index of a positive stable law."""
+    """A ∈ (0, 1), the index of a positive stable law."""
     v = _real(a, name)
     if not 0.0 < v < 1.0:
         raise ValueError(f"{name} must be in (0, 1), got {v}")
@@ -75,7 +75,7 @@ def check_kappa(kappa: object, name: str = "kappa", *, allow_zero: bool = False)
 
 
 def check_p(p: object, name: str = "p") -> float:
-    """p ∈ (0, ∞), the exponent of the ℓp (semi-)norm."""
+    """P ∈ (0, ∞), the exponent of the ℓp (semi-)norm."""
     v = _real(p, name)
     if v <= 0.0:
         raise ValueError(f"{name} must be > 0, got {v}")
@@ -106,7 +106,7 @@ def check_size(size: object, name: str = "size") -> tuple[int, ...]:
 def check_dtype(dtype: object, name: str = "dtype") -> np.dtype:
     """float32 or float64."""
     try:
-        dt = np.dtype(dtype)
+        dt = np.dtype(dtype)  # type: ignore[call-overload]
     except TypeError as exc:
         raise ValueError(f"{name} must be float32 or float64, got {dtype!r}") from exc
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):

@@ -55,8 +55,11 @@ def _cdf_series_near_zero(x: np.ndarray, alpha: float, terms: int = 4) -> np.nda
 
 
 def positive_stable_cdf(a: float) -> Callable[[np.ndarray], np.ndarray]:
-    """CDF of the positive stable law with Laplace transform exp(−γ^a): scipy's
-    ``levy_stable(a, 1, scale=cos(πa/2)^(1/a))`` in the S1 parametrisation (evaluated directly)."""
+    """CDF of the positive stable law with Laplace transform exp(−γ^a).
+
+    That is scipy's ``levy_stable(a, 1, scale=cos(πa/2)^(1/a))`` in the S1 parametrisation
+    (evaluated directly).
+    """
     assert stats.levy_stable.parameterization == "S1"
     scale = math.cos(math.pi * a / 2) ** (1 / a)
 

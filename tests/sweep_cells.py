@@ -4,8 +4,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sgdtails.simulator.sweep import Study
 
 __all__ = [
     "S1Config",

@@ -7,9 +7,9 @@ import pytest
 
 from sgdtails.realnets import TeacherSpec, TrainConfig, train
 from sgdtails.realnets.analyze import RATIO_GRIDS, analyze_run, analyze_runs, find_runs, load_run
-from sgdtails.simulator.vocabulary import PRUNINGS, STRUCTURES
 from sgdtails.realnets.plots import plot_all
 from sgdtails.simulator import tail_index
+from sgdtails.simulator.vocabulary import PRUNINGS, STRUCTURES
 
 TEACHER = TeacherSpec(n_train=128, n_test=256, width=32, depth=2)
 

@@ -3,10 +3,10 @@ import json
 
 import pytest
 
+from sgdtails.cli import main
 from sgdtails.figures import convergence, figure_s1, pruning_study
 from sgdtails.figures.run import output_name, run_figure
 from sgdtails.figures.vocabulary import FIGURES
-from sgdtails.cli import main
 
 
 def _tiny_s1(scale, seed=0):

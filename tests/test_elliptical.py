@@ -5,9 +5,9 @@ Fixed seeds; KS tests accept at p > 0.01 and each comes with a negative control 
 import numpy as np
 import pytest
 from scipy import stats
+from stable_reference import sas_cdf
 
 from sgdtails.simulator import sample_elliptical, sample_weights
-from stable_reference import sas_cdf
 
 
 @pytest.mark.parametrize("alpha", [0.8, 1.5, 1.9])

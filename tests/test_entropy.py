@@ -83,7 +83,7 @@ def test_log_binomial_exact_small():
 
 
 def test_lemma_s8_hypothesis_n_ge_10_not_tight_but_needed():
-    """n ≥ 10 is sufficient, not necessary: the bound holds for 3 ≤ n ≤ 9 and fails at n = 2.
+    """N ≥ 10 is sufficient, not necessary: the bound holds for 3 ≤ n ≤ 9 and fails at n = 2.
 
     Counterexample outside the hypothesis: n = 2, m = 1 gives
     Γ(2)/Γ(3/2)² = 4/π ≈ 1.273 > e^(1·max(h_b(1), h_b(0))) = 1.

@@ -4,8 +4,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from sgdtails.figures import figure_s1
-from sgdtails.simulator import RunOptions
 from sgdtails.figures.figure_s1 import FigureS1Config, compute, plot, summary
+from sgdtails.simulator import RunOptions
 
 # Reduced Figure S1: 60 α ~ U(1.5, 2) (wider than the paper's 1.75 to sharpen the trend at n = 60),
 # 150×150 matrices, seed 0. Runs in ~2 s.

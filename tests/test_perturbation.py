@@ -55,7 +55,7 @@ def networks(draw, min_out: int = 1):
 
 
 def _inputs(rng: np.random.Generator, h0: int, B: float, n: int = 6) -> np.ndarray:
-    """n rows with ‖x‖ ≤ B, the first one exactly on the sphere."""
+    """N rows with ‖x‖ ≤ B, the first one exactly on the sphere."""
     x = rng.standard_normal((n, h0))
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     radii = B * np.concatenate([[1.0], rng.uniform(0.0, 1.0, n - 1)])

@@ -1,5 +1,8 @@
-"""Pruning invariants (docs/theory.md §2), property-based: hypothesis draws shapes, κ and a seed; NumPy
-draws the data (Student-t with 1.5 degrees of freedom: heavy tails, no exact zeros)."""
+"""Pruning invariants (docs/theory.md §2), property-based.
+
+Hypothesis draws shapes, κ and a seed; NumPy draws the data (Student-t with 1.5 degrees of
+freedom: heavy tails, no exact zeros).
+"""
 import math
 
 import numpy as np

@@ -100,7 +100,8 @@ def test_plot_has_expected_axes(table):
 
 @pytest.mark.parametrize(
     "bad",
-    [dict(width=0), dict(alphas=(2.5,)), dict(alphas=()), dict(prunings=(("random", "layer"),)), dict(prunings=(("nodes", "global"),)), dict(pruning_ratios=(1.0,)),
+    [dict(width=0), dict(alphas=(2.5,)), dict(alphas=()), dict(prunings=(("random", "layer"),)),
+     dict(prunings=(("nodes", "global"),)), dict(pruning_ratios=(1.0,)),
      dict(device="tpu"), dict(classes=1), dict(seed=-1)],
 )
 def test_config_rejects_bad_values(bad):

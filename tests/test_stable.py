@@ -9,9 +9,9 @@ import math
 import numpy as np
 import pytest
 from scipy import stats
+from stable_reference import positive_stable_cdf, sas_cdf
 
 from sgdtails.simulator import sample_positive_stable, sample_sas, sample_sas_range
-from stable_reference import positive_stable_cdf, sas_cdf
 
 N = 200_000
 ALPHAS = [0.5, 0.9, 1.0, 1.3, 1.6, 1.9, 1.99, 2.0]

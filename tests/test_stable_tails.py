@@ -34,7 +34,7 @@ ALPHAS = [1.01, 1.05, 1.2, 1.5, 1.8, 1.9, 1.95, 1.99, 1.999]
 
 
 def _log_v(s: float, alpha: float) -> float:
-    """log V(θ) at θ = π/2 − e^s (so cos θ = sin e^s keeps full precision)."""
+    """Log V(θ) at θ = π/2 − e^s (so cos θ = sin e^s keeps full precision)."""
     u = math.exp(s)
     theta = math.pi / 2 - u
     return (

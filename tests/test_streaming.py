@@ -1,5 +1,4 @@
 """Streamed pruning of SαS vectors: exact, and equal to the in-memory computation."""
-import numpy as np
 import pytest
 
 import sgdtails.simulator.streaming as streaming

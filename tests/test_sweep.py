@@ -13,10 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from sgdtails.simulator import _sweep_store as store
-from sgdtails.simulator import RunOptions
-from sgdtails.simulator.sweep import Study, StudyResult, cell_seed, run_study
 from sweep_cells import (
     S1Config,
     boom_cell,
@@ -28,6 +24,10 @@ from sweep_cells import (
     threads_cell,
     trivial_cell,
 )
+
+from sgdtails.simulator import RunOptions
+from sgdtails.simulator import _sweep_store as store
+from sgdtails.simulator.sweep import Study, StudyResult, cell_seed, run_study
 
 TESTS = Path(__file__).resolve().parent
 HASH_KEYS = {"func": "sweep_cells:s1_cell", "version": "v1", "package": "0.1.0", "seed": 3, "index": 5}
@@ -158,8 +158,17 @@ def test_table_records_give_one_row_each(tmp_path):
 
 
 def test_local_workers_are_capped_to_one_thread(tmp_path):
-    result = run_study(Study("threads", threads_cell, [{"k": k} for k in range(4)]), run=RunOptions(cache_dir=tmp_path, jobs=2, progress=False))
+    study = Study("threads", threads_cell, [{"k": k} for k in range(4)])
+    result = run_study(study, run=RunOptions(cache_dir=tmp_path, jobs=2, progress=False))
     assert {(r["numba_threads"], r["omp"]) for r in result.rows} == {(1, "1")}
+
+
+def test_local_workers_cap_torch_too(tmp_path):
+    from torch_cells import torch_threads_cell
+
+    result = run_study(Study("torch", torch_threads_cell, [{"k": k} for k in range(4)]),
+                       run=RunOptions(cache_dir=tmp_path, jobs=2, progress=False))
+    assert {r["torch_threads"] for r in result.rows} == {1}
 
 
 def test_summary_and_progress_go_to_stderr(tmp_path, capsys):
@@ -186,7 +195,8 @@ def _bad_record_cell(cfg: dict, seed: np.random.SeedSequence) -> dict:
 
 
 def test_records_must_be_scalars_not_clashing_with_config(tmp_path):
-    result = run_study(Study("bad", _bad_record_cell, [{"k": 0}, {"k": 1}]), run=RunOptions(cache_dir=tmp_path, jobs=1, progress=False))
+    study = Study("bad", _bad_record_cell, [{"k": 0}, {"k": 1}])
+    result = run_study(study, run=RunOptions(cache_dir=tmp_path, jobs=1, progress=False))
     errors = [f["error"] for f in result.failed]
     assert errors[0].startswith("TypeError: record field 'v' must be a scalar")
     assert errors[1].startswith("ValueError: record field 'k' clashes")

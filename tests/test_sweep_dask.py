@@ -1,6 +1,7 @@
 """simulator.sweep on a real Dask cluster: a scheduler and two workers on 127.0.0.1 (subprocesses)."""
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -10,13 +11,11 @@ from pathlib import Path
 
 import distributed
 import pytest
-
-import argparse
+from sweep_cells import boom_cell, pid_cell, s1_study, trivial_cell
 
 from sgdtails.cli._args import SCHEDULER_ENV, run_options
 from sgdtails.simulator import RunOptions
 from sgdtails.simulator.sweep import Study, run_study
-from sweep_cells import boom_cell, pid_cell, s1_study, trivial_cell
 
 TESTS = Path(__file__).resolve().parent
 START_TIMEOUT_S = 90

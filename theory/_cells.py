@@ -77,7 +77,7 @@ def cell_seed(root: np.random.SeedSequence, *key: int) -> np.random.SeedSequence
 
 
 def run_grid(
-    cell: Callable[[Any, np.random.SeedSequence], tuple[float, ...]],
+    cell: Callable[[Any, np.random.SeedSequence], float | tuple[float, ...]],
     cases: Sequence[tuple[Hashable, Any, tuple[int, ...]]],
     trials: int,
     root: np.random.SeedSequence,
@@ -146,15 +146,17 @@ def sweep_cell(cell: SweepCell, seed: np.random.SeedSequence) -> dict:
 
 def _entropy(root: np.random.SeedSequence) -> int | tuple[int, ...]:
     e = root.entropy
-    return int(e) if isinstance(e, numbers.Integral) else tuple(int(v) for v in e)
+    if isinstance(e, numbers.Integral):
+        return int(e)
+    return tuple(int(v) for v in e)  # type: ignore[union-attr]
 
 
 def _study_name(desc: str, fname: str, cases, root: np.random.SeedSequence) -> str:
     """``<desc slug>-<hash of the cases and the root seed>`` (the trials are not part of it)."""
     from sgdtails.simulator._sweep_store import canonical_config
 
-    key = {"func": fname, "cases": [[canonical_config({"c": c})["c"], list(k)] for _, c, k in cases],
-           "entropy": canonical_config({"e": _entropy(root)})["e"], "spawn_key": list(root.spawn_key),
+    key = {"func": fname, "cases": [[canonical_config(c), list(k)] for _, c, k in cases],
+           "entropy": canonical_config(_entropy(root)), "spawn_key": list(root.spawn_key),
            "pool_size": root.pool_size}
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", desc).strip("_.-") or "cells"

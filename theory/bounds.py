@@ -138,7 +138,7 @@ def lemma_s6_log_covering(
 def _sample_size(n: ArrayLike, minimum_ratio: ArrayLike, statement: str) -> NDArray[np.float64]:
     """Integer n ≥ 2 with n / log n ≥ ``minimum_ratio``, else ``ValueError``."""
     nn = v.integers("n", n, minimum=2)
-    if np.any(nn / np.log(nn) < minimum_ratio):
+    if np.any(nn / np.log(nn) < np.asarray(minimum_ratio, dtype=float)):
         raise ValueError(f"n must satisfy {statement}")
     return nn
 

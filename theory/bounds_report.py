@@ -9,6 +9,8 @@ for the scale σ of (9).  No argument parsing here: the CLI formats the rows.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sgdtails.theory.bounds import (
     corollary1_bound,
     corollary1_sigma,
@@ -22,11 +24,11 @@ from sgdtails.theory.stable_tails import blm20_tail_bound, blm20_threshold, lemm
 __all__ = ["bounds_report", "PAPER_LIKE"]
 
 #: FCN4 / MNIST configuration used for the theorem rows (see module docstring).
-PAPER_LIKE = dict(depth=5, d=14_209_024, n=60_000, B=1.0, tau=1.0, eps=0.1, kappa_bar=0.1)
+PAPER_LIKE: dict[str, Any] = dict(depth=5, d=14_209_024, n=60_000, B=1.0, tau=1.0, eps=0.1, kappa_bar=0.1)
 _ALPHA, _SIGMA0, _DELTA = 1.75, 1.0, 0.01
 
 
-def _row(quantity: str, reference: str, value: float, **params: float) -> dict[str, object]:
+def _row(quantity: str, reference: str, value: Any, **params: Any) -> dict[str, object]:
     text = ", ".join(f"{k}={_fmt(v)}" for k, v in params.items())
     return {"quantity": quantity, "reference": reference, "parameters": text, "value": float(value)}
 

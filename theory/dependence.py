@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sgdtails.simulator.streams import SeedLike
 from sgdtails.simulator.run_options import RunOptions
+from sgdtails.simulator.streams import SeedLike
 from sgdtails.simulator.validate import check_sizes, check_subset
 from sgdtails.simulator.vocabulary import STRUCTURES
 from sgdtails.theory import _cells
@@ -104,12 +104,10 @@ def check_dependence(
     root = _cells.root_seed(seed)
     parts = []
     for j, sc in enumerate(structures):
-        runs = (("theorem1", lambda s: check_theorem1(alpha, p=p, kappa=kappa, eps=eps, sizes=[h * h for h in hs],
-                                                      trials=trials, structure=sc, seed=s, **sw)),
-                ("theorem2", lambda s: check_theorem2(alpha, p=p, kappa=kappa, eps=eps, sizes=hs, trials=trials,
-                                                      aspects=(1,), structure=sc, seed=s, **sw)),
-                ("theorem3", lambda s: check_theorem3(alpha, p=p, kappa=kappa, eps=eps, sizes=hs, trials=trials,
-                                                      structure=sc, seed=s, **sw)))
+        common = dict(p=p, kappa=kappa, eps=eps, trials=trials, structure=sc, **sw)
+        runs = (("theorem1", lambda s, kw=common: check_theorem1(alpha, sizes=[h * h for h in hs], seed=s, **kw)),
+                ("theorem2", lambda s, kw=common: check_theorem2(alpha, sizes=hs, aspects=(1,), seed=s, **kw)),
+                ("theorem3", lambda s, kw=common: check_theorem3(alpha, sizes=hs, seed=s, **kw)))
         for i, (st, check) in enumerate(runs):
             parts.append((st, sc, EXPECTED.get((st, sc)), check(_cells.cell_seed(root, i, j))))
     table = tuple(dict(r, statement=st, structure=sc) for st, sc, _, res in parts for r in res.table)

@@ -138,7 +138,7 @@ def _counts(n: ArrayLike, m: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np
 
 
 def log_binomial(n: ArrayLike, m: ArrayLike) -> NDArray[np.float64] | np.float64:
-    """log C(n, m) = −log(n+1) − log B(m+1, n−m+1), exact up to rounding."""
+    """Log C(n, m) = −log(n+1) − log B(m+1, n−m+1), exact up to rounding."""
     nn, mm = _counts(n, m)
     return v.scalar_or_array(-betaln(mm + 1.0, nn - mm + 1.0) - np.log1p(nn))
 

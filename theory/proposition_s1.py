@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from sgdtails.simulator import magnitude_error, min_kappa, sample_sas
-from sgdtails.simulator.validate import check_alpha
-from sgdtails.simulator.streams import SeedLike
 from sgdtails.simulator.run_options import RunOptions
+from sgdtails.simulator.streams import SeedLike
+from sgdtails.simulator.validate import check_alpha
 from sgdtails.theory import _cells
 
 __all__ = ["PropS1Cell", "PropositionS1Result", "check_proposition_s1", "proposition_s1_cell"]

@@ -20,15 +20,15 @@ error ≤ ε. Two ways, always labelled:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from sgdtails.simulator.validate import check_alpha, check_choice
-from sgdtails.simulator.streams import SeedLike
 from sgdtails.simulator.run_options import RunOptions
+from sgdtails.simulator.streams import SeedLike
+from sgdtails.simulator.validate import check_alpha, check_choice
 from sgdtails.theory import _cells, _stats
 from sgdtails.theory.suite import THEOREMS
 from sgdtails.theory.theorem1 import Theorem1Cell, theorem1_cell, theory_slope
@@ -67,7 +67,7 @@ class SizeEstimate:
         """One readable paragraph."""
         s = (f"{self.theorem}: {self.size_name}0 = {self.d0:.4g} ({self.method}); "
              f"95% interval [{self.ci[0]:.4g}, {self.ci[1]:.4g}]. {self.note}")
-        if self.slope is not None:
+        if self.slope is not None and self.slope_ci is not None:
             s += f" Fitted exponent of the {self.confidence:g}-quantile: {self.slope:.4g} " \
                  f"[{self.slope_ci[0]:.4g}, {self.slope_ci[1]:.4g}]"
             s += f"; derived exponent {self.theory_slope:.4g}." if self.theory_slope is not None else "."
@@ -90,6 +90,8 @@ class _Sampler:
 
     def errors(self, s: int) -> np.ndarray:
         if s not in self.cache:
+            cell: Callable[[Any, np.random.SeedSequence], Any]
+            cfg: Any
             if self.theorem == "theorem1":
                 cell, cfg, col = theorem1_cell, Theorem1Cell((self.alpha,), (s,), self.kappa, self.p), 0
             elif self.theorem == "theorem2":
@@ -162,7 +164,7 @@ def required_size(
                   trials=trials, **_cells.seed_config(root))
     grid = _doubling(smp, _START[theorem], int(top), eps, confidence)
     passed = [s for s in grid if _passes(smp.errors(s), eps, confidence)]
-    common = (theorem, "d" if theorem == "theorem1" else "h")
+    common: tuple[str, str] = (theorem, "d" if theorem == "theorem1" else "h")
     if passed:
         d0, ci, note = _measured(smp, grid, passed[0], int(top), eps, confidence)
         rows = tuple(_row(s, smp.errors(s), eps, confidence) for s in sorted(smp.cache))
@@ -212,7 +214,7 @@ def _measured(smp, grid, first_pass, top, eps, conf):
     return hi, ci, note + "."
 
 
-def _extrapolated(smp, grid, eps, conf, rate, common, config) -> SizeEstimate:
+def _extrapolated(smp, grid, eps, conf, rate, common: tuple[str, str], config) -> SizeEstimate:
     k = max(2, math.ceil(len(grid) / 2))
     sizes = grid[-k:]
     x = np.log(np.asarray(sizes, dtype=float))
@@ -224,8 +226,10 @@ def _extrapolated(smp, grid, eps, conf, rate, common, config) -> SizeEstimate:
     b, a = _stats.ols_fit(x, np.log(q))
     bb, ab = _stats.ols_fit(x, np.log(qb))
     d0 = float(_stats.reach_size(np.asarray(a), np.asarray(b), eps))
-    ci = tuple(float(v) for v in np.quantile(_stats.reach_size(ab, bb, eps), [0.025, 0.975], method="inverted_cdf"))
-    sci = tuple(float(v) for v in np.quantile(bb, [0.025, 0.975]))
+    lo_d, hi_d = np.quantile(_stats.reach_size(ab, bb, eps), [0.025, 0.975], method="inverted_cdf")
+    ci = (float(lo_d), float(hi_d))
+    lo_b, hi_b = np.quantile(bb, [0.025, 0.975])
+    sci = (float(lo_b), float(hi_b))
     theory_d0 = sizes[-1] * (eps / q[-1]) ** (1.0 / rate) if rate is not None and rate < 0 else None
     rows = tuple(_row(s, smp.errors(s), eps, conf) for s in sorted(smp.cache))
     note = (f"not reached up to the largest size measured ({sizes[-1]}): power law of the {conf:g}-quantile "

@@ -91,8 +91,10 @@ def blm20_tail_bound(a: ArrayLike, sigma: ArrayLike, alpha: ArrayLike) -> NDArra
 def blm20_tail_bound_simple(
     a: ArrayLike, sigma: ArrayLike, alpha: ArrayLike
 ) -> NDArray[np.float64] | np.float64:
-    """The weaker form 4(3σ/a)^α ≥ (16/3)(2σ/a)^α used in (S47); same range as
-    :func:`blm20_tail_bound` (the inequality between the two holds for α ≥ 0.71)."""
+    """The weaker form 4(3σ/a)^α ≥ (16/3)(2σ/a)^α used in (S47).
+
+    Same range as :func:`blm20_tail_bound` (the inequality between the two holds for α ≥ 0.71).
+    """
     x, s, al = _blm20_args(a, sigma, alpha)
     return v.scalar_or_array(4.0 * (3.0 * s / x) ** al)
 

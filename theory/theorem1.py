@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sgdtails.simulator import magnitude_error, sample_sas, sample_weights, streamed_magnitude_error
-from sgdtails.simulator.validate import check_alpha, check_choice
-from sgdtails.simulator.streams import SeedLike
 from sgdtails.simulator.run_options import RunOptions
+from sgdtails.simulator.streams import SeedLike
+from sgdtails.simulator.validate import check_alpha, check_choice
 from sgdtails.simulator.vocabulary import SCOPES, STRUCTURES
 from sgdtails.theory import _cells
 from sgdtails.theory.results import CheckResult
@@ -134,7 +134,7 @@ def check_theorem1(
         Verdict by the rule of :mod:`sgdtails.theory.verdict`; the hypothesis is α_l < 2, p ≥ max α_l, i.i.d.
         entries, and (global) one common α.
     """
-    alphas = (alpha,) if isinstance(alpha, numbers.Real) else tuple(alpha)
+    alphas = (alpha,) if isinstance(alpha, numbers.Real) else tuple(alpha)  # type: ignore[arg-type]
     if not alphas:
         raise ValueError("alpha must be a number or a non-empty sequence")
     alphas = tuple(check_alpha(a) for a in alphas)
@@ -148,8 +148,8 @@ def check_theorem1(
     if scope == "global":
         specs = [("global", alphas, [g for g in grid], (0,), in_hyp and len(set(alphas)) == 1)]
     else:
-        specs = [(f"layer {l + 1} (alpha={a:g})", (a,), [(g[l],) for g in grid], (l,), in_hyp)
-                 for l, a in enumerate(alphas)]
+        specs = [(f"layer {k + 1} (alpha={a:g})", (a,), [(g[k],) for g in grid], (k,), in_hyp)
+                 for k, a in enumerate(alphas)]
     rng = _cells.boot_rng(root)
     series = []
     for label, als, pts, key, hyp in specs:

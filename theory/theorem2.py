@@ -26,10 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sgdtails.simulator import magnitude_error, sample_weights
-from sgdtails.simulator.validate import check_alpha, check_choice
-from sgdtails.simulator.streams import SeedLike
 from sgdtails.simulator.run_options import RunOptions
-from sgdtails.simulator.validate import check_sizes
+from sgdtails.simulator.streams import SeedLike
+from sgdtails.simulator.validate import check_alpha, check_choice, check_sizes
 from sgdtails.simulator.vocabulary import STRUCTURES
 from sgdtails.theory import _cells
 from sgdtails.theory.results import CheckResult

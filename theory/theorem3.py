@@ -24,15 +24,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from sgdtails.simulator import magnitude_error, sample_weights
-from sgdtails.simulator.validate import check_alpha, check_choice
-from sgdtails.simulator.streams import SeedLike
 from sgdtails.simulator.run_options import RunOptions
-from sgdtails.simulator.validate import check_sizes
+from sgdtails.simulator.streams import SeedLike
+from sgdtails.simulator.validate import check_alpha, check_choice, check_sizes
 from sgdtails.simulator.vocabulary import STRUCTURES
 from sgdtails.theory import _cells
 from sgdtails.theory.results import CheckResult
-from sgdtails.theory.verdict import HORIZON_PARAMS, analyse_series
 from sgdtails.theory.theorem1 import theory_slope
+from sgdtails.theory.verdict import HORIZON_PARAMS, analyse_series
 
 __all__ = ["Theorem3Cell", "check_theorem3", "column_norms", "theorem3_cell"]
 

@@ -90,13 +90,17 @@ def analyse_series(
     bu, au = ols_fit(x[-k:], logm[-k:])
     bbu, abu = ols_fit(x[-k:], boot[:, -k:])
     reach_boot = reach_size(abu, bbu, threshold)
-    ci = tuple(float(v) for v in np.quantile(bb, [0.025, 0.975]))
-    uci = tuple(float(v) for v in np.quantile(bbu, [0.025, 0.975]))
-    rci = tuple(float(v) for v in np.quantile(reach_boot, [0.025, 0.975], method="inverted_cdf"))
+    ci = _pair(np.quantile(bb, [0.025, 0.975]))
+    uci = _pair(np.quantile(bbu, [0.025, 0.975]))
+    rci = _pair(np.quantile(reach_boot, [0.025, 0.975], method="inverted_cdf"))
     reach = float(reach_size(np.asarray(au), np.asarray(bu), threshold))
     verdict, reason = _decide(rows[-1], float(np.exp(logm[-1])), ci, rci, in_hypothesis, horizon)
     return SeriesResult(label, size_name, threshold, rows, float(b), ci, float(bu), uci, theory_slope,
                         reach, rci, in_hypothesis, float(horizon), verdict, reason)
+
+
+def _pair(q: np.ndarray) -> tuple[float, float]:
+    return float(q[0]), float(q[1])
 
 
 def _decide(last: dict, median: float, ci, rci, in_hyp: bool, horizon: float) -> tuple[str, str]:

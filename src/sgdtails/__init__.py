@@ -1,7 +1,7 @@
-"""sgdtails: exact, fast numerical checks of Barsbey, Sefidgaran, Erdogdu, Richard & Şimşekli,
-"Heavy Tails in SGD and Compressibility of Overparametrized Neural Networks", NeurIPS 2021.
+"""sgdtails: exact, fast numerical checks of the theory of heavy tails in SGD and compressibility.
 
-A small curated facade over the four subpackages::
+The paper: Barsbey, Sefidgaran, Erdogdu, Richard & Şimşekli, "Heavy Tails in SGD and
+Compressibility of Overparametrized Neural Networks", NeurIPS 2021. A small curated facade over the four subpackages::
 
     import sgdtails as st
 

@@ -38,16 +38,18 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _prune(args: argparse.Namespace) -> int:
+    w = _load(args.weights)
     from sgdtails.simulator import pruning_ratio
 
-    print(f"{pruning_ratio(_load(args.weights), args.eps, p=args.p, scheme=args.scheme):.6f}")
+    print(f"{pruning_ratio(w, args.eps, p=args.p, scheme=args.scheme):.6f}")
     return 0
 
 
 def _tail(args: argparse.Namespace) -> int:
+    w = _load(args.weights)
     from sgdtails.simulator import tail_index
 
-    print(f"{tail_index(_load(args.weights), method=args.method, block=args.block).alpha:.6f}")
+    print(f"{tail_index(w, method=args.method, block=args.block).alpha:.6f}")
     return 0
 
 

@@ -22,8 +22,17 @@ import sys
 import time
 from pathlib import Path
 
-from sgdtails.cli._args import add_run_flags, alpha, eps, kappa, non_negative_int, p_exponent, positive_int
-from sgdtails.cli._args import probability, run_options
+from sgdtails.cli._args import (
+    add_run_flags,
+    alpha,
+    eps,
+    kappa,
+    non_negative_int,
+    p_exponent,
+    positive_int,
+    probability,
+    run_options,
+)
 from sgdtails.simulator.vocabulary import SCOPES, STRUCTURES
 from sgdtails.theory.suite import QUICK, SUITE, THEOREMS, check_functions, suite_arguments
 
