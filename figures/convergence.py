@@ -35,6 +35,7 @@ from matplotlib.ticker import NullFormatter
 
 from sgdtails.figures._common import Table, group_by, new_figure
 from sgdtails.simulator.run_options import RunOptions
+from sgdtails.simulator.validate import check_int
 from sgdtails.theory.required_size import required_size
 from sgdtails.theory.suite import THEOREMS
 from sgdtails.theory.theorem1 import check_theorem1
@@ -103,17 +104,16 @@ class ConvergenceConfig:
             raise ValueError(f"alphas must be values in (0, min(2, p)), got {self.alphas!r}")
         if not 0.0 < self.control_p < self.control_alpha / 2.0:
             raise ValueError(f"control_p must be in (0, control_alpha/2), got {self.control_p!r}")
-        if isinstance(self.trials, bool) or not isinstance(self.trials, int) or self.trials < 2:
-            raise ValueError(f"trials must be an int >= 2, got {self.trials!r}")
+        check_int(self.trials, "trials", low=2)
         if any(not 0.0 < a < 2.0 for a in self.d0_alphas) or not 0.0 < self.d0_confidence < 1.0:
             raise ValueError(f"d0_alphas must lie in (0, 2) and d0_confidence in (0, 1), got "
                              f"{self.d0_alphas!r}, {self.d0_confidence!r}")
-        if len(self.d0_max) != 3 or isinstance(self.d0_trials, bool) or not isinstance(self.d0_trials, int) \
-                or self.d0_trials < 2:
-            raise ValueError(f"d0_max must hold 3 sizes and d0_trials be an int >= 2, got {self.d0_max!r}, "
-                             f"{self.d0_trials!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
+        if len(self.d0_max) != 3:
+            raise ValueError(f"d0_max must hold 3 sizes (d; h; h), got {self.d0_max!r}")
+        for top in self.d0_max:
+            check_int(top, "d0_max", low=2)
+        check_int(self.d0_trials, "d0_trials", low=2)
+        check_int(self.seed, "seed", low=0)
 
 
 def config_for_scale(scale: str, seed: int = 0) -> ConvergenceConfig:

@@ -13,6 +13,8 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from sgdtails.figures._common import Table, group_by, new_figure
+from sgdtails.figures.vocabulary import SCALES
+from sgdtails.simulator.validate import check_choice, check_int
 from sgdtails.theory.entropy import rho_eps_fig_s4, rho_eps_upper
 
 __all__ = ["FigureS4Config", "compute", "config_for_scale", "plot"]
@@ -32,14 +34,12 @@ class FigureS4Config:
     def __post_init__(self) -> None:
         if not self.eps or any(not 0.0 < e < 1.0 for e in self.eps):
             raise ValueError(f"eps must be a non-empty tuple of values in (0, 1), got {self.eps!r}")
-        if isinstance(self.n_kappa, bool) or not isinstance(self.n_kappa, int) or self.n_kappa < 2:
-            raise ValueError(f"n_kappa must be an int >= 2, got {self.n_kappa!r}")
+        check_int(self.n_kappa, "n_kappa", low=2)
 
 
 def config_for_scale(scale: str, seed: int = 0) -> FigureS4Config:
     """Same config for ``"cpu"`` and ``"paper"`` (the curves are closed form)."""
-    if scale not in ("cpu", "paper"):
-        raise ValueError(f"scale must be 'cpu' or 'paper', got {scale!r}")
+    check_choice(scale, "scale", SCALES)
     return FigureS4Config(seed=seed)
 
 

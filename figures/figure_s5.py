@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 from sgdtails.figures._common import Table, new_figure
 from sgdtails.simulator.stable import sample_sas
+from sgdtails.simulator.validate import check_alpha, check_int
 
 __all__ = ["FigureS5Config", "compute", "config_for_scale", "plot", "top_share"]
 
@@ -31,12 +32,9 @@ class FigureS5Config:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n < 2:
-            raise ValueError(f"n must be an int >= 2, got {self.n!r}")
-        if not 0.0 < self.alpha <= 2.0:
-            raise ValueError(f"alpha must be in (0, 2], got {self.alpha!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
+        check_int(self.n, "n", low=2)
+        check_alpha(self.alpha)
+        check_int(self.seed, "seed", low=0)
 
 
 def config_for_scale(scale: str, seed: int = 0) -> FigureS5Config:

@@ -26,6 +26,7 @@ import numpy as np
 from sgdtails.realnets.data import TeacherSpec
 from sgdtails.realnets.train import TrainConfig
 from sgdtails.realnets.vocabulary import GRID_NAMES
+from sgdtails.simulator.validate import check_int
 
 __all__ = ["GRIDS", "RunSpec", "PAPER_RANGES", "CPU_ETA_OVER_B", "grid", "paper_grid", "cpu_grid"]
 
@@ -105,8 +106,7 @@ def _log_grid(low: float, high: float, n: int) -> list[float]:
 
 def paper_grid(points: int = PAPER_POINTS) -> tuple[RunSpec, ...]:
     """Table 2's settings at full size: 6 settings × b ∈ {50, 100} × ``points`` η/b values."""
-    if points < 2:
-        raise ValueError(f"points must be >= 2, got {points}")
+    check_int(points, "points", low=2)
     specs = []
     for (model, dataset), (low, high) in PAPER_RANGES.items():
         for b in PAPER_BATCH_SIZES:

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from sgdtails.realnets.vocabulary import DATASETS, MODELS
+from sgdtails.simulator.validate import check_int
 
 __all__ = ["MODELS", "DATASETS", "default_input_shape", "build_model", "layer_weights"]
 
@@ -129,20 +130,16 @@ def build_model(
     shape = tuple(int(s) for s in (input_shape or default_input_shape(dataset)))
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
-    classes = 10 if num_classes is None else int(num_classes)
-    if classes < 2:
-        raise ValueError(f"num_classes must be >= 2, got {num_classes}")
-    if width is not None and int(width) < 1:
-        raise ValueError(f"width must be >= 1, got {width}")
+    classes = 10 if num_classes is None else check_int(num_classes, "num_classes", low=2)
+    if width is not None:
+        check_int(width, "width", low=1)
     if any(s < 1 for s in shape):
         raise ValueError(f"input_shape entries must be >= 1, got {shape}")
     if name == "cnn":
         if depth is not None:
             raise ValueError("depth applies to the FCNs only; the cnn has a fixed VGG11-like layout")
         return _build_cnn(shape, 64 if width is None else int(width), classes, drop_first_pool=dataset in _NO_FIRST_POOL)
-    hidden = _FCN_DEPTH[name] if depth is None else int(depth)
-    if hidden < 1:
-        raise ValueError(f"depth must be >= 1, got {depth}")
+    hidden = _FCN_DEPTH[name] if depth is None else check_int(depth, "depth", low=1)
     return _FCN(math.prod(shape), 2048 if width is None else int(width), hidden, classes)
 
 

@@ -50,6 +50,7 @@ from sgdtails.realnets.device import default_device
 from sgdtails.realnets.models import build_model
 from sgdtails.realnets.vocabulary import DATASETS, MODELS
 from sgdtails.simulator.records import write_bytes, write_csv, write_json
+from sgdtails.simulator.validate import check_choice, check_int, check_scale
 
 __all__ = ["TrainConfig", "TrainResult", "train"]
 
@@ -119,28 +120,22 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.data_dir is not None:  # a Path is accepted; JSON needs a str
             object.__setattr__(self, "data_dir", os.fspath(self.data_dir))
-        if self.seed < 0:
-            raise ValueError(f"seed must be >= 0, got {self.seed}")
-        if self.model not in MODELS:
-            raise ValueError(f"model must be one of {MODELS}, got {self.model!r}")
-        if self.dataset not in DATASETS:
-            raise ValueError(f"dataset must be one of {DATASETS}, got {self.dataset!r}")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a positive finite number, got {self.lr}")
-        if not (math.isfinite(self.stop_nll) and self.stop_nll > 0):
-            raise ValueError(f"stop_nll must be a positive finite number, got {self.stop_nll}")
+        check_int(self.seed, "seed", low=0)
+        check_choice(self.model, "model", MODELS)
+        check_choice(self.dataset, "dataset", DATASETS)
+        check_scale(self.lr, "lr")
+        check_scale(self.stop_nll, "stop_nll")
         for name in ("batch_size", "eval_every", "checkpoint_every", "n_avg_blocks", "avg_block_iters",
                      "max_iters", "eval_batch_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+            check_int(getattr(self, name), name, low=1)
         if self.checkpoint_every % self.eval_every:
-            raise ValueError(f"checkpoint_every ({self.checkpoint_every}) must be a multiple of eval_every ({self.eval_every})")
-        if self.width is not None and self.width < 1:
-            raise ValueError(f"width must be >= 1, got {self.width}")
+            raise ValueError(f"checkpoint_every ({self.checkpoint_every}) must be a multiple of eval_every "
+                             f"({self.eval_every})")
+        if self.width is not None:
+            check_int(self.width, "width", low=1)
         if self.depth is not None and (self.model == "cnn" or self.depth < 1):
             raise ValueError(f"depth must be None for the cnn and >= 1 for an FCN, got {self.depth}")
-        if self.diverge_after < 0:
-            raise ValueError(f"diverge_after must be >= 0, got {self.diverge_after}")
+        check_int(self.diverge_after, "diverge_after", low=0)
         if torch.device(self.device).type not in ("cpu", "cuda"):
             raise ValueError(f"device must be 'cpu' or 'cuda[:n]', got {self.device!r}")
 

@@ -22,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
+from sgdtails.simulator.validate import check_int
+
 __all__ = ["BLOCK_SIZE", "SeedLike", "as_seed_sequence", "block_generator", "run_blocks", "scratch"]
 
 BLOCK_SIZE = 1 << 16
@@ -101,8 +103,7 @@ def run_blocks(
     n_blocks = -(-n // BLOCK_SIZE)
     if n_blocks == 0:
         return
-    if blocks_per_task < 1:
-        raise ValueError(f"blocks_per_task must be >= 1, got {blocks_per_task}")
+    check_int(blocks_per_task, "blocks_per_task", low=1)
 
     def task(t0: int) -> None:
         for b in range(t0, min(t0 + blocks_per_task, n_blocks)):

@@ -90,8 +90,7 @@ class Study:
             raise ValueError(f"name must match {_NAME.pattern} (a folder name), got {self.name!r}")
         if not callable(self.func) or "<" in getattr(self.func, "__qualname__", "<"):
             raise ValueError(f"func must be a top-level (importable, picklable) function, got {self.func!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
+        check_int(self.seed, "seed", low=0)
         if not isinstance(self.version, str):
             raise ValueError(f"version must be a str, got {self.version!r}")
         if self.resources is not None and not (

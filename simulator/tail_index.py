@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sgdtails.simulator.streams import SeedLike, as_seed_sequence
-from sgdtails.simulator.validate import check_choice, finite_array
+from sgdtails.simulator.validate import check_choice, check_int, finite_array
 from sgdtails.simulator.vocabulary import TAIL_METHODS
 
 __all__ = ["TailIndexEstimate", "tail_index"]
@@ -165,8 +165,8 @@ def tail_index(
     """
     check_choice(method, "method", TAIL_METHODS)
     check_choice(center, "center", ("median", None))
-    if block is not None and (isinstance(block, bool) or not isinstance(block, int | np.integer)):
-        raise ValueError(f"block must be an int or None, got {block!r}")
+    if block is not None:
+        check_int(block, "block")
     arr = finite_array(x, "x")
     if method == "paper":
         paper_alpha, paper_blocks = _paper(arr.astype(np.float64), seed)

@@ -25,7 +25,7 @@ import numpy as np
 from sgdtails.simulator import magnitude_error, min_kappa, sample_sas
 from sgdtails.simulator.run_options import RunOptions
 from sgdtails.simulator.streams import SeedLike
-from sgdtails.simulator.validate import check_alpha
+from sgdtails.simulator.validate import check_alpha, check_int
 from sgdtails.theory import _cells
 
 __all__ = ["PropS1Cell", "PropositionS1Result", "check_proposition_s1", "proposition_s1_cell"]
@@ -115,8 +115,7 @@ def check_proposition_s1(
     if len(als) < 2 or len(set(als)) != len(als):
         raise ValueError(f"alphas must hold at least 2 distinct values, got {alphas!r}")
     _cells.check_settings(kappa, eps, p, trials)
-    if isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 2:
-        raise ValueError(f"d must be an int >= 2, got {d!r}")
+    check_int(d, "d", low=2)
     if p >= als[1]:
         raise ValueError(f"Proposition S1 needs p < max of each pair, i.e. p < {als[1]} here; got p={p}")
     _cells.check_run(run)

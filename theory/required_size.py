@@ -28,7 +28,7 @@ import numpy as np
 
 from sgdtails.simulator.run_options import RunOptions
 from sgdtails.simulator.streams import SeedLike
-from sgdtails.simulator.validate import check_alpha, check_choice
+from sgdtails.simulator.validate import check_alpha, check_choice, check_int
 from sgdtails.theory import _cells, _stats
 from sgdtails.theory.suite import THEOREMS
 from sgdtails.theory.theorem1 import Theorem1Cell, theorem1_cell, theory_slope
@@ -154,8 +154,7 @@ def required_size(
     if eps <= 0.0:
         raise ValueError(f"eps must be > 0 for a required size, got {eps}")
     top = _MAX[theorem] if max_measured is None else max_measured
-    if isinstance(top, bool) or not isinstance(top, int | np.integer) or top < _START[theorem]:
-        raise ValueError(f"max_measured must be an int >= {_START[theorem]}, got {max_measured!r}")
+    top = check_int(top, "max_measured", low=_START[theorem])
     _cells.check_run(run)
     root = _cells.root_seed(seed)
     smp = _Sampler(theorem, a, p, kappa, trials, root, run)

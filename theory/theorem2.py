@@ -28,7 +28,7 @@ import numpy as np
 from sgdtails.simulator import magnitude_error, sample_weights
 from sgdtails.simulator.run_options import RunOptions
 from sgdtails.simulator.streams import SeedLike
-from sgdtails.simulator.validate import check_alpha, check_choice, check_sizes
+from sgdtails.simulator.validate import check_alpha, check_choice, check_int, check_sizes
 from sgdtails.simulator.vocabulary import STRUCTURES
 from sgdtails.theory import _cells
 from sgdtails.theory.results import CheckResult
@@ -126,8 +126,10 @@ def check_theorem2(
     _cells.check_settings(kappa, eps, p, trials)
     check_choice(structure, "structure", STRUCTURES)
     hs = check_sizes(sizes)
-    if not aspects or any(isinstance(x, bool) or not isinstance(x, int | np.integer) or x < 1 for x in aspects):
+    if not aspects:
         raise ValueError(f"aspects must be a non-empty sequence of ints >= 1, got {aspects!r}")
+    for aspect in aspects:
+        check_int(aspect, "aspects", low=1)
     _cells.check_run(run)
     root = _cells.root_seed(seed)
     rng = _cells.boot_rng(root)

@@ -26,7 +26,7 @@ import numpy as np
 from sgdtails.simulator import magnitude_error, sample_weights
 from sgdtails.simulator.run_options import RunOptions
 from sgdtails.simulator.streams import SeedLike
-from sgdtails.simulator.validate import check_alpha, check_choice, check_sizes
+from sgdtails.simulator.validate import check_alpha, check_choice, check_int, check_sizes
 from sgdtails.simulator.vocabulary import STRUCTURES
 from sgdtails.theory import _cells
 from sgdtails.theory.results import CheckResult
@@ -107,8 +107,8 @@ def check_theorem3(
     _cells.check_settings(kappa, eps, p, trials)
     check_choice(structure, "structure", STRUCTURES)
     hs = check_sizes(sizes)
-    if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int | np.integer) or rows < 1):
-        raise ValueError(f"rows must be None or an int >= 1, got {rows!r}")
+    if rows is not None:
+        check_int(rows, "rows", low=1)
     _cells.check_run(run)
     root = _cells.root_seed(seed)
     hyp = a < 2.0 and p >= a and structure in ("iid", "column")
