@@ -12,6 +12,7 @@ parameters) on the x-axis; for singular value pruning that is larger than the no
 """
 from __future__ import annotations
 
+import io
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -29,6 +30,7 @@ from matplotlib.ticker import NullFormatter  # noqa: E402
 from sgdtails.realnets.adapt import layer_arrays  # noqa: E402
 from sgdtails.realnets.analyze import load_run  # noqa: E402
 from sgdtails.simulator import sample_sas, tail_index  # noqa: E402
+from sgdtails.simulator.records import write_bytes
 from sgdtails.simulator.vocabulary import STRUCTURES  # noqa: E402
 
 __all__ = [
@@ -219,9 +221,10 @@ def fig_vs_synthetic(tables: dict) -> Figure:
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    fig.savefig(path, dpi=130)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=130)
     plt.close(fig)
-    return path
+    return write_bytes(path, buf.getvalue())
 
 
 def plot_all(tables: dict, out_dir: str | os.PathLike[str], *, runs: Sequence[str | os.PathLike[str]] = (),

@@ -136,7 +136,11 @@ class TrainConfig:
         if self.depth is not None and (self.model == "cnn" or self.depth < 1):
             raise ValueError(f"depth must be None for the cnn and >= 1 for an FCN, got {self.depth}")
         check_int(self.diverge_after, "diverge_after", low=0)
-        if torch.device(self.device).type not in ("cpu", "cuda"):
+        try:
+            kind = torch.device(self.device).type
+        except (RuntimeError, TypeError):  # torch's message for an unknown device string
+            kind = None
+        if kind not in ("cpu", "cuda"):
             raise ValueError(f"device must be 'cpu' or 'cuda[:n]', got {self.device!r}")
 
     def to_dict(self) -> dict[str, object]:

@@ -32,6 +32,13 @@ def test_bad_learning_rate_is_one_line(tmp_path, capsys):
     assert len(err) == 1 and "lr" in err[0]
 
 
+def test_unknown_device_is_an_argument_error(tmp_path, capsys):
+    assert main(["train", "--model", "fcn4", "--dataset", "mnist1d", "--lr", "0.1", "--batch-size", "50",
+                 "--device", "tpu", "--out", str(tmp_path / "run")]) == 2
+    err = _errors(capsys.readouterr().err)
+    assert len(err) == 1 and "device must be 'cpu' or 'cuda[:n]', got 'tpu'" in err[0]
+
+
 def test_sweep_realnets_is_registered(tmp_path):
     args = build_parser().parse_args(["sweep", "realnets", "--grid", "cpu", "--out", str(tmp_path), "--jobs", "2"])
     assert (args.grid, args.jobs, args.scheduler) == ("cpu", 2, None)

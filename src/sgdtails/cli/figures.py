@@ -52,10 +52,17 @@ def _realnets(args: argparse.Namespace) -> int:
     return 0
 
 
+_FIGURE_HELP = """\
+Compute, plot and write OUT/<name>.png, OUT/<name>.csv (tidy) and OUT/<name>.json (config,
+provenance, wall time). The sweeps (Figure S1, the pruning study) keep every finished cell under
+OUT/<study>/cells/, so an interrupted run resumes; the same seed reproduces every CSV byte for byte.
+'realnets' draws the real-network figures (1-7, S2, S3, trained vs synthetic) from trained runs."""
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``figure`` with one sub-command per figure."""
     figure = sub.add_parser("figure", help="reproduce a figure (S1, pruning study, S4, S5, convergence, real networks)",
-                            description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                            description=_FIGURE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     figure.set_defaults(handler=None, parser=figure)
     which = figure.add_subparsers(dest="figure", metavar="FIGURE")
     helps = {"s1": "Figure S1: tail index vs pruning ratio of iid / column / layer matrices",

@@ -23,16 +23,21 @@ def _load(path: str):
 
 
 def _sample(args: argparse.Namespace) -> int:
+    import io
+
     import numpy as np
 
     from sgdtails.simulator import sample_weights
+    from sgdtails.simulator.records import write_bytes
 
-    out = Path(args.out)
+    out = Path(args.out if args.out.endswith(".npy") else args.out + ".npy")  # as numpy.save names it
     if not out.parent.is_dir():
         raise FileNotFoundError(f"directory does not exist: {out.parent}")
     w = sample_weights(args.alpha, tuple(args.shape), structure=args.structure, scale=args.scale, seed=args.seed,
                        dtype=np.float32 if args.float32 else np.float64)
-    np.save(out, w)
+    buf = io.BytesIO()
+    np.save(buf, w)
+    write_bytes(out, buf.getvalue())
     print(f"wrote {out} shape={w.shape} alpha={args.alpha} structure={args.structure} seed={args.seed}")
     return 0
 

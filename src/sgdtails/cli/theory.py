@@ -41,6 +41,18 @@ __all__ = ["CACHE_DIR", "register", "run_check"]
 CACHE_DIR = "cells-cache"
 """Subfolder of ``--out`` holding the cached Monte-Carlo cells (one sweep folder per series)."""
 
+_CHECK_HELP = """\
+Run one statement of the paper as a Monte-Carlo check and print its table, its verdict (holds,
+fails or inconclusive) and the fitted vs derived decay exponent. 'bounds' prints representative
+values of the bounds; 'all' runs every check inside its hypothesis and its negative controls
+(p < alpha, alpha = 2, the layer structure) and exits 1 when a verdict contradicts its expectation.
+
+--out DIR writes DIR/<check>.csv and DIR/<check>.json and keeps every finished cell under
+DIR/cells-cache/, so an interrupted check resumes (--no-resume recomputes). The cells run in this
+process, or with --out on one local process per CPU; --jobs N|auto, --scheduler ADDRESS (or
+$SGDTAILS_SCHEDULER when neither flag is given) choose otherwise. The mathematics and the verdict
+rule: docs/theory.md, section 4."""
+
 _RUN_HELP = dict(jobs_default="1, in this process; with --out: auto", cache=f"OUT/{CACHE_DIR}/")
 
 
@@ -204,7 +216,7 @@ def _common(p: argparse.ArgumentParser, *, sizes: str | None) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``check`` (one sub-command per check) and ``size``."""
     check = sub.add_parser("check", help="Monte-Carlo checks of Theorems 1-3, Section 3.3, Proposition S1; bounds",
-                           description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                           description=_CHECK_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     check.set_defaults(handler=None, parser=check)
     which = check.add_subparsers(dest="check", metavar="CHECK")
 
