@@ -208,6 +208,7 @@ def test_facade_is_curated_lazy_and_complete(tmp_path):
             "RunOptions", "STRUCTURES", "SCHEMES", "__version__", "CITATION"} <= set(seen["names"])
     assert seen["version"] == version("sgdtails") == sgdtails.__version__
     assert sgdtails.sample_sas is sgdtails.simulator.sample_sas
+    assert set(dir(sgdtails)) == set(sgdtails.__all__)
     assert sgdtails.STRUCTURES == ("iid", "column", "layer") and sgdtails.SCHEMES == ("magnitude", "singular", "nodes")
 
 

@@ -33,5 +33,10 @@ CITATION = (
     "Compressibility of Overparametrized Neural Networks. NeurIPS 2021."
 )
 
-__getattr__, __dir__, _lazy_all = _lazy.attach_stub(__name__, __file__)
+__getattr__, _lazy_dir, _lazy_all = _lazy.attach_stub(__name__, __file__)
 __all__ = ["CITATION", "__version__", *_lazy_all]
+
+
+def __dir__() -> list[str]:
+    """The public names (the lazily loaded ones included)."""
+    return list(__all__)
