@@ -2,9 +2,10 @@
 
 Every function of the library that computes a grid of cells — :func:`sgdtails.simulator.run_study`,
 the theorem checks of :mod:`sgdtails.theory`, the figures that sweep, the real-network sweep —
-takes these options as one ``run=`` argument. The numbers never depend on them: the same seed
-gives the same bytes in this process, on local processes or on a Dask cluster, with or without a
-cache. Only the command line reads environment variables (``SGDTAILS_SCHEDULER``); the library
+takes these options as one ``run=`` argument. Each cell draws from its own seed, so the random
+numbers never depend on them: in this process, on local processes or on a Dask cluster, with or
+without a cache (one caveat: a multi-threaded BLAS may change the last bits of singular values,
+and local workers run BLAS on one thread). Only the command line reads environment variables (``SGDTAILS_SCHEDULER``); the library
 never does.
 """
 from __future__ import annotations

@@ -12,8 +12,9 @@ scheduler, no ``cache_dir``) they run in this process, one after the other. Othe
 ``cache_dir/<series>-<hash>/``) whose grid cells are :class:`SweepCell` — the cell function's
 name, its config and the *full* seed ``cell_seed(root, *key, trial)`` (root entropy, spawn key,
 pool size). :func:`sweep_cell` rebuilds that seed and ignores the stream the runner passes
-(``cell_seed(study.seed, index)``), so the numbers are bit-identical to the in-process path
-whatever the backend, and finished cells are cached and reused (``resume``). The trials are the
+(``cell_seed(study.seed, index)``), so a cell draws the same numbers in or out of a sweep, whatever
+the backend (one caveat: a multi-threaded BLAS may change the last bits of singular values, and
+local workers run BLAS on one thread), and finished cells are cached and reused (``resume``). The trials are the
 outer loop of the grid, so raising ``trials`` reuses the earlier cells. A failed cell raises
 ``RuntimeError`` naming it: a check cannot give a verdict with missing cells.
 """
