@@ -1,14 +1,14 @@
-"""Benchmark: the compute part of ``heavytails figure s1`` against a plain NumPy version.
+"""Benchmark: the compute part of ``sgdtails figure s1`` against a plain NumPy version.
 
 Workload (magnitude scheme only, the paper's Figure S1): 250 α ~ U(1.75, 2), one 500×500 matrix
 of each structure (iid, column, layer) per α, pruning ratio at ε = 0.1, p = 2.
 
 * ``numpy``: Chambers–Mallows–Stuck and Kanter samplers as NumPy ufunc expressions, pruning
   ratio by a full sort and a cumulative sum (one process, the textbook way);
-* ``heavytails, jobs=1``: :func:`sgdtails.figures.figure_s1.compute` in this process;
-* ``heavytails, jobs=N``: the same over N local worker processes (:func:`sgdtails.simulator.sweep.run_study`).
+* ``sgdtails, jobs=1``: :func:`sgdtails.figures.figure_s1.compute` in this process;
+* ``sgdtails, jobs=N``: the same over N local worker processes (:func:`sgdtails.simulator.sweep.run_study`).
 
-Every heavytails run uses a fresh cache folder (nothing is reused). Both versions must agree on the
+Every sgdtails run uses a fresh cache folder (nothing is reused). Both versions must agree on the
 trend (Spearman ρ of α vs ratio per structure); the table shows it. Optionally
 (``--pruning-study``) the CPU-scale pruning study is timed too (minutes).
 
@@ -25,6 +25,7 @@ import numpy as np
 
 from sgdtails.figures import figure_s1, pruning_study
 from sgdtails.figures._common import spearman
+from sgdtails.simulator import RunOptions
 
 
 def _cms(alpha: float, size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
@@ -69,9 +70,9 @@ def _time(func, repeat: int) -> tuple[float, object]:
     return best, out
 
 
-def _heavytails(config, jobs):
+def _ours(config, jobs):
     with tempfile.TemporaryDirectory(prefix="bench_s1_") as tmp:
-        return figure_s1.compute(config, cache_dir=tmp, jobs=jobs)
+        return figure_s1.compute(config, run=RunOptions(cache_dir=tmp, jobs=jobs, progress=False))
 
 
 def _rho(rows: list[dict]) -> str:
@@ -89,12 +90,12 @@ def main() -> None:
     parser.add_argument("--pruning-study", action="store_true", help="also time the CPU-scale pruning study")
     args = parser.parse_args()
     config = figure_s1.FigureS1Config(schemes=("magnitude",))
-    _heavytails(figure_s1.FigureS1Config(n_alpha=2, size=20), 1)  # compile / warm the kernels
+    _ours(figure_s1.FigureS1Config(n_alpha=2, size=20), 1)  # compile / warm the kernels
     results = [("numpy (CMS + sort), 1 process", *_time(lambda: numpy_figure_s1(config), args.repeat))]
-    results.append(("heavytails figure s1 compute, jobs=1", *_time(lambda: _heavytails(config, 1), args.repeat)))
+    results.append(("sgdtails figure s1 compute, jobs=1", *_time(lambda: _ours(config, 1), args.repeat)))
     if args.jobs > 1:
-        results.append((f"heavytails figure s1 compute, jobs={args.jobs}",
-                        *_time(lambda: _heavytails(config, args.jobs), args.repeat)))
+        results.append((f"sgdtails figure s1 compute, jobs={args.jobs}",
+                        *_time(lambda: _ours(config, args.jobs), args.repeat)))
     base = results[0][1]
     print(f"\nFigure S1 compute (magnitude; 250 α × 3 structures × 500×500), {os.cpu_count()} CPUs, best of {args.repeat}\n")
     print("| version | wall time (s) | speed-up vs numpy | Spearman ρ(α, ratio) |")
@@ -105,7 +106,7 @@ def main() -> None:
         cfg = pruning_study.config_for_scale("cpu")
         with tempfile.TemporaryDirectory(prefix="bench_ps_") as tmp:
             start = time.perf_counter()
-            pruning_study.compute(cfg, cache_dir=tmp, jobs=args.jobs)
+            pruning_study.compute(cfg, run=RunOptions(cache_dir=tmp, jobs=args.jobs, progress=False))
             seconds = time.perf_counter() - start
         print(f"\n| pruning study, --scale cpu (width {cfg.width}, {cfg.n_inputs} inputs, {cfg.repetitions} reps, "
               f"{len(cfg.alphas)} α, 4 schemes), jobs={args.jobs} | {seconds:.1f} s |")

@@ -117,7 +117,7 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"numba threads {numba.get_num_threads()}; numpy {np.__version__}, scipy {scipy.__version__}, "
           f"numba {numba.__version__}")
-    print("\n| task | baseline | baseline (s) | heavytails (s) | speed-up |\n|---|---|---:|---:|---:|")
+    print("\n| task | baseline | baseline (s) | sgdtails (s) | speed-up |\n|---|---|---:|---:|---:|")
     for task, base, tb, to in rows:
         print(f"| {task} | {base} | {tb:.3f} | {to:.3f} | {tb / to:.1f}× |")
 

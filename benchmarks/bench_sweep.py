@@ -45,10 +45,11 @@ def s1_grid(n_alpha: int, size: int) -> list[dict]:
 
 
 def timed(study, out: Path, workers: int, **kwargs) -> dict:
-    from sgdtails.simulator.sweep import run_study
+    from sgdtails.simulator import RunOptions, run_study
 
+    batch = kwargs.pop("batch", None)
     start = time.perf_counter()
-    result = run_study(study, out, progress=False, resume=False, **kwargs)
+    result = run_study(study, run=RunOptions(cache_dir=out, progress=False, resume=False, **kwargs), batch=batch)
     wall = time.perf_counter() - start
     assert not result.failed, result.failed[:1]
     manifest = json.loads(result.manifest_path.read_text())

@@ -22,8 +22,13 @@ DEPENDENCIES = ("numpy", "scipy", "numba", "llvmlite", "torch", "matplotlib", "t
 """Packages whose installed versions a provenance record lists (absent ones as None)."""
 
 
+@lru_cache(maxsize=1)
 def package_version() -> str:
-    """The installed version of sgdtails (``0.0.0+unknown`` when it is not installed)."""
+    """The installed version of sgdtails (``0.0.0+unknown`` when it is not installed).
+
+    Read once per process: it is part of every cell hash and record, and reading the installed
+    metadata costs about a millisecond.
+    """
     try:
         return version("sgdtails")
     except PackageNotFoundError:

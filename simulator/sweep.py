@@ -233,7 +233,8 @@ class _Run:
             folder.mkdir(parents=True, exist_ok=True)
             clear_temporaries(folder)
         self.func = func_name(study.func)
-        self.hashes = [store.cell_hash(c, index=i, func=self.func, version=study.version, package=package_version(),
+        self.package = package_version()
+        self.hashes = [store.cell_hash(c, index=i, func=self.func, version=study.version, package=self.package,
                                        seed=study.seed) for i, c in enumerate(study.grid)]
 
     def load_finished(self) -> dict[int, dict]:
@@ -253,7 +254,7 @@ class _Run:
             "func": self.func,
             "version": self.study.version,
             "seed": self.study.seed,
-            "sgdtails": package_version(),
+            "sgdtails": self.package,
         }
 
     def record(self, outcome: backends.Outcome, writer: store.RecordWriter) -> dict:
