@@ -13,6 +13,14 @@ def test_heavier_tails_compress_better():
     assert all(0.0 < r["mean_kappa"] < 1.0 for r in res.table)
 
 
+def test_a_dependent_heavier_tailed_vector_fails():
+    """Outside the hypothesis (the α = 1.2 vector is one elliptical vector): it compresses worse."""
+    res = check_proposition_s1((1.2, 1.8), p=1.0, d=2000, trials=40, structures=("layer", "iid"), seed=0)
+    assert res.verdict == "fails"
+    assert [r["structure"] for r in res.table] == ["layer", "iid"] and not res.config["in_hypothesis"]
+    assert all(r["sign"] == "decrease" for r in res.differences)
+
+
 def test_unresolved_difference_is_inconclusive():
     # two nearly equal indices and few trials: the difference cannot be resolved
     res = check_proposition_s1((1.50, 1.501), p=1.0, d=1000, trials=5, seed=0)

@@ -1,4 +1,5 @@
 """required_size: measured where reachable, extrapolated (with an interval) where not."""
+import importlib
 import math
 
 import pytest
@@ -42,3 +43,54 @@ def test_node_and_singular_value_theorems_measure_in_h():
 def test_invalid_arguments(kwargs):
     with pytest.raises(ValueError):
         required_size(1.5, **kwargs)
+
+
+D0_ALPHA13 = 5.4e4  # α = 1.3, p = 2, κ = ε = 0.1, confidence 0.9: between .858 ± .034 (4·10⁴) and .925 ± .026 (6·10⁴)
+
+
+@pytest.fixture(scope="module")
+def direct_d0_alpha13():
+    """d₀ by direct Monte-Carlo (400 trials a size, doubling then bisection) for α = 1.3, p = 2, κ = ε = 0.1."""
+    return required_size(1.3, p=2.0, kappa=0.1, eps=0.1, confidence=0.9, max_measured=10**5, trials=400, seed=0)
+
+
+def test_direct_monte_carlo_pins_alpha13(direct_d0_alpha13):
+    # independent reference (issue #10): P(err <= 0.1) = .858 ± .034 at 4·10⁴, .925 ± .026 at 6·10⁴
+    est = direct_d0_alpha13
+    assert est.method == "measured"
+    assert 4.0e4 < est.d0 < 7.5e4
+    assert est.ci[0] <= D0_ALPHA13 <= est.ci[1]
+
+
+@pytest.mark.parametrize("seed", [0, 4, 6])
+def test_extrapolation_covers_direct_monte_carlo(seed):
+    """Extrapolated from ≤ 10⁴ (a fifth of d₀), the interval covers the Monte-Carlo d₀ (confirmed above).
+
+    Seed 6 is the planted bug's case: the bootstrap of the upper-half fit alone (trial noise only,
+    the former interval) gives [2.86·10⁴, 5.10·10⁴] and misses d₀ ≈ 5.4·10⁴; the union over the power-law
+    models covers it (10 of 10 seeds at max_measured 5·10³ and 10⁴, against 19 of 20).
+    """
+    est = required_size(1.3, p=2.0, kappa=0.1, eps=0.1, confidence=0.9, max_measured=10**4, trials=200, seed=seed)
+    truth = D0_ALPHA13
+    assert est.method == "extrapolated"
+    assert est.ci[0] <= truth <= est.ci[1]
+    assert est.ci[1] / est.ci[0] < 6  # informative, not [0, ∞]
+    # the derived exponent 1/p − 1/α, anchored at 10⁴, lands within a factor 1.5 (doubling it does not)
+    assert truth / 1.5 < est.theory_d0 < truth * 1.5
+
+
+def test_extrapolation_covers_alpha15_reference():
+    # independent Monte-Carlo reference (issue #10): α = 1.5, p = 2, κ = ε = 0.1 → d₀ ≈ 5.5·10⁶
+    est = required_size(1.5, p=2.0, kappa=0.1, eps=0.1, confidence=0.9, max_measured=10**5, trials=200, seed=0)
+    assert est.method == "extrapolated"
+    assert est.ci[0] <= 5.5e6 <= est.ci[1]
+    assert 5.5e6 / 1.5 < est.theory_d0 < 5.5e6 * 1.5
+
+
+def test_planted_doubled_exponent_is_caught(monkeypatch):
+    """Negative control: a derived exponent twice too steep moves theory_d0 out of the factor-1.5 band."""
+    module = importlib.import_module("sgdtails.theory.required_size")
+    true = module.theory_slope
+    monkeypatch.setattr(module, "theory_slope", lambda a, p: 2 * true(a, p))
+    est = required_size(1.3, p=2.0, kappa=0.1, eps=0.1, confidence=0.9, max_measured=10**4, trials=200, seed=0)
+    assert not D0_ALPHA13 / 1.5 < est.theory_d0 < D0_ALPHA13 * 1.5

@@ -20,6 +20,53 @@ def test_in_hypothesis_holds():
     assert res.table[-1]["d"] == 256 * 512
 
 
+def test_fitted_exponents_match_the_derived_ones():
+    """Frobenius h^(1/2 − 1/α) within 0.15, eigenvalues h^(1/p − 2/α) within 30 % (α = 0.8, p = 2)."""
+    res = check_theorem2(0.8, p=2.0, sizes=(*SIZES, 256), trials=30, aspects=(1,), seed=0)
+    frob, eig = res.series
+    assert abs(frob.slope - (0.5 - 1 / 0.8)) < 0.15
+    assert abs(eig.slope - (0.5 - 2 / 0.8)) < 0.3 * abs(0.5 - 2 / 0.8)
+
+
+def test_tall_matrices_are_checked():
+    """h_l = a·h_(l−1), a ∈ {2, 4}, h_(l−1) growing: the eigenvalue statements hold at α = 0.8."""
+    res = check_theorem2(0.8, p=2.0, sizes=(*SIZES, 256), trials=30, aspects=(), tall=(2, 4), seed=0)
+    assert [s.label for s in res.series] == ["frobenius 2h x h", "eigenvalues 2h x h", "frobenius 4h x h",
+                                            "eigenvalues 4h x h"]
+    assert res.table[-1]["d"] == 4 * 256 * 256
+    assert [s.verdict for s in res.series[1::2]] == ["holds", "holds"]
+    assert "fails" not in [s.verdict for s in res.series]
+
+
+def test_fixed_columns_are_outside_the_double_limit():
+    res = check_theorem2(1.2, sizes=(16, 32, 64), trials=5, aspects=(), columns=8, seed=0)
+    assert [s.label for s in res.series] == ["frobenius h x 8 (fixed columns)", "eigenvalues h x 8 (fixed columns)"]
+    assert all(not s.in_hypothesis and s.theory_slope is None for s in res.series)
+    assert res.table[-1]["d"] == 64 * 8
+
+
+def test_wide_matrices_keep_kappa_times_the_column_count():
+    """The kept count k = ⌈κ·h_(l−1)⌉ counts the columns (zeros included), not ⌈κ·min(m, n)⌉.
+
+    That is Theorem 2's count; the kept eigenvalues are the largest, so zeros are kept only once
+    every nonzero one is.
+    """
+    seq = np.random.SeedSequence(7)
+    _, frob = theorem2_cell(Theorem2Cell(1.3, 20, 4, 2.0, 0.15), seq)  # W is 20 x 80: k = 12 of 20 nonzero
+    W = sample_weights(1.3, (20, 80), seed=seq)
+    s2 = np.sort(np.linalg.svd(W, compute_uv=False) ** 2)[::-1]
+    assert frob == pytest.approx(np.sqrt(s2[12:].sum() / s2.sum()), rel=1e-9)
+    wrong = np.sqrt(s2[3:].sum() / s2.sum())  # ⌈0.15·min(20, 80)⌉ = 3 kept
+    assert abs(frob - wrong) > 0.1
+    _, frob_all = theorem2_cell(Theorem2Cell(1.3, 20, 4, 2.0, 0.3), seq)  # k = 24 > rank 20
+    assert frob_all == 0.0
+
+
+def test_alpha_near_two_is_not_reported_as_failing():
+    for seed in range(3):
+        assert check_theorem2(1.9, seed=seed).verdict != "fails"
+
+
 @pytest.mark.parametrize("kwargs", [dict(alpha=2.0), dict(alpha=1.0, structure="layer")], ids=["gaussian", "layer"])
 def test_negative_controls_fail(kwargs):
     res = check_theorem2(p=2.0, sizes=SIZES, trials=10, aspects=(1,), seed=0, **kwargs)
@@ -52,7 +99,8 @@ def test_theory_slopes():
     assert theory_slopes(1.5, 0.75)[0] is None and theory_slopes(2.0, 2.0) == (None, None)
 
 
-@pytest.mark.parametrize("kwargs", [dict(aspects=()), dict(aspects=(0,)), dict(sizes=(8,)), dict(structure="x")])
+@pytest.mark.parametrize("kwargs", [dict(aspects=()), dict(aspects=(0,)), dict(sizes=(8,)), dict(structure="x"),
+                                    dict(tall=(1,)), dict(columns=1)])
 def test_invalid_arguments(kwargs):
     kw = dict(alpha=1.0, sizes=(8, 16), trials=2)
     kw.update(kwargs)

@@ -16,6 +16,18 @@ def test_in_hypothesis_holds(structure):
     assert res.theory_slope == pytest.approx(0.5 - 1 / 0.8)
 
 
+def test_fitted_exponent_matches_the_derived_one():
+    """Tolerance 0.12 on the slope (derived 1/p − 1/α = −0.5 at α = 1, p = 2)."""
+    res = check_theorem3(1.0, p=2.0, sizes=(32, *SIZES, 1024, 2048), trials=30, seed=0)
+    assert abs(res.slope - (0.5 - 1 / 1.0)) < 0.12
+    assert res.verdict == "holds"
+
+
+def test_alpha_near_two_is_inconclusive_not_fails():
+    res = check_theorem3(1.97, p=2.0, sizes=(32, 64, 128, 256, 512, 1024), trials=30, seed=0)
+    assert res.verdict == "inconclusive"
+
+
 @pytest.mark.parametrize("kwargs", [dict(alpha=2.0, p=2.0), dict(alpha=1.5, p=1.0),
                                     dict(alpha=0.8, p=2.0, structure="layer")],
                          ids=["gaussian", "p-below-alpha", "layer"])

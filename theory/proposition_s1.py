@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from sgdtails.simulator import magnitude_error, min_kappa, sample_sas
+from sgdtails.simulator import magnitude_error, min_kappa, sample_weights
 from sgdtails.simulator.run_options import RunOptions
 from sgdtails.simulator.streams import SeedLike
-from sgdtails.simulator.validate import check_alpha, check_int
+from sgdtails.simulator.validate import check_alpha, check_choice, check_int
 from sgdtails.theory import _cells
 
 __all__ = ["PropS1Cell", "PropositionS1Result", "check_proposition_s1", "proposition_s1_cell"]
@@ -35,18 +35,19 @@ _Z = 1.959963984540054
 
 @dataclass(frozen=True)
 class PropS1Cell:
-    """One vector of d i.i.d. SαS(1) entries."""
+    """One vector of d SαS(1) entries: i.i.d., or one elliptical vector (``structure="layer"``)."""
 
     alpha: float
     d: int
     p: float
     kappa: float
     eps: float
+    structure: str = "iid"
 
 
 def proposition_s1_cell(cfg: PropS1Cell, seed: np.random.SeedSequence) -> tuple[float, float]:
-    """(relative ℓp error at kept ratio κ, κ_p(w, ε)) of one sample."""
-    w = sample_sas(cfg.alpha, cfg.d, seed=seed)
+    """(relative ℓp error at kept fraction κ, κ_p(w, ε)) of one sample."""
+    w = sample_weights(cfg.alpha, cfg.d, structure=cfg.structure, seed=seed)
     return magnitude_error(w, cfg.kappa, p=cfg.p), min_kappa(w, cfg.eps, p=cfg.p)
 
 
@@ -87,6 +88,7 @@ def check_proposition_s1(
     eps: float = 0.1,
     d: int = 10**4,
     trials: int = 100,
+    structures: Sequence[str] | None = None,
     seed: SeedLike = 0,
     run: RunOptions = RunOptions(),
 ) -> PropositionS1Result:
@@ -103,6 +105,11 @@ def check_proposition_s1(
         Vector length.
     trials : int
         Vectors per α.
+    structures : sequence of {"iid", "layer"}, optional
+        One per α (in the order given; default all ``"iid"``, the proposition's hypothesis).
+        ``"layer"`` draws the vector as one elliptical SαS vector (one mixing variable for all
+        entries): outside the hypothesis, and its relative error is that of a Gaussian vector —
+        the negative control (a heavier-tailed ``layer`` vector compresses *worse*).
     seed : None, int, SeedSequence or Generator
         Root seed; vector t of index α_i uses ``cell_seed(root, i, t)`` (i in sorted order).
     run : RunOptions
@@ -111,7 +118,14 @@ def check_proposition_s1(
         :func:`sgdtails.simulator.run_study` (cells cached under ``cache_dir``, reused when
         ``resume``), with bit-identical numbers.
     """
-    als = sorted(check_alpha(a) for a in alphas)
+    given = [check_alpha(a) for a in alphas]
+    kinds = ["iid"] * len(given) if structures is None else list(structures)
+    if len(kinds) != len(given):
+        raise ValueError(f"structures must hold one structure per alpha ({len(given)}), got {structures!r}")
+    for kind in kinds:
+        check_choice(kind, "structures", ("iid", "layer"))
+    order = sorted(range(len(given)), key=lambda i: given[i])
+    als, kinds = [given[i] for i in order], [kinds[i] for i in order]
     if len(als) < 2 or len(set(als)) != len(als):
         raise ValueError(f"alphas must hold at least 2 distinct values, got {alphas!r}")
     _cells.check_settings(kappa, eps, p, trials)
@@ -120,17 +134,18 @@ def check_proposition_s1(
         raise ValueError(f"Proposition S1 needs p < max of each pair, i.e. p < {als[1]} here; got p={p}")
     _cells.check_run(run)
     root = _cells.root_seed(seed)
-    cases = [(i, PropS1Cell(a, int(d), p, kappa, eps), (i,)) for i, a in enumerate(als)]
+    cases = [(i, PropS1Cell(a, int(d), p, kappa, eps, kind), (i,)) for i, (a, kind) in enumerate(zip(als, kinds))]
     res = _cells.run_grid(proposition_s1_cell, cases, trials, root, desc="proposition S1", run=run)
     table = []
     for i, a in enumerate(als):
         e, k = _mean_ci(res[i][:, 0]), _mean_ci(res[i][:, 1])
-        table.append({"alpha": a, "d": int(d), "n_trials": trials, "mean_error": e[0], "error_lo": e[1],
+        table.append({"alpha": a, "structure": kinds[i], "d": int(d), "n_trials": trials, "mean_error": e[0], "error_lo": e[1],
                       "error_hi": e[2], "mean_kappa": k[0], "kappa_lo": k[1], "kappa_hi": k[2]})
     diffs = [_difference(als, res, i, col, name) for i in range(len(als) - 1)
              for col, name in ((0, "error"), (1, "kappa_p"))]
     verdict, reason = _judge(diffs)
-    config = dict(alphas=als, p=p, kappa=kappa, eps=eps, d=int(d), trials=trials, **_cells.seed_config(root))
+    config = dict(alphas=als, structures=kinds, p=p, kappa=kappa, eps=eps, d=int(d), trials=trials,
+                  in_hypothesis=all(k == "iid" for k in kinds), **_cells.seed_config(root))
     return PropositionS1Result("prop-s1", verdict, reason, tuple(table), tuple(diffs), config)
 
 

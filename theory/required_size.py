@@ -13,8 +13,11 @@ error ≤ ε. Two ways, always labelled:
   be certified when n is large enough (20/20 gives a lower bound 0.84 < 0.9).
 * **extrapolated** — if the level is not reached by ``max_measured``: the power law
   log q_c = a + b log(size) is fitted on the upper half of the measured sizes and solved for
-  q_c = ε; the 95% interval comes from bootstrapping the trials at each size (∞ where the fitted
-  decay vanishes). ``theory_d0`` repeats the extrapolation with the derived exponent
+  q_c = ε; the 95% interval is the union of the bootstrap ranges (trials resampled at each size)
+  of three models — that fit, the fit on every measured size, and the derived rate through the
+  largest size's quantile — so it covers the choice of power law, not only the trial noise (∞
+  where a fitted decay vanishes; :mod:`sgdtails.theory._extrapolate`).
+  ``theory_d0`` repeats the extrapolation with the derived exponent
   (1/p − 1/α; Frobenius 1/2 − 1/α) anchored at the largest measured quantile.
 """
 from __future__ import annotations
@@ -30,6 +33,7 @@ from sgdtails.simulator.run_options import RunOptions
 from sgdtails.simulator.streams import SeedLike
 from sgdtails.simulator.validate import check_alpha, check_choice, check_int
 from sgdtails.theory import _cells, _stats
+from sgdtails.theory._extrapolate import extrapolate_d0, quantile_fit
 from sgdtails.theory.suite import THEOREMS
 from sgdtails.theory.theorem1 import Theorem1Cell, theorem1_cell, theory_slope
 from sgdtails.theory.theorem2 import Theorem2Cell, theorem2_cell, theory_slopes
@@ -95,7 +99,7 @@ class _Sampler:
             if self.theorem == "theorem1":
                 cell, cfg, col = theorem1_cell, Theorem1Cell((self.alpha,), (s,), self.kappa, self.p), 0
             elif self.theorem == "theorem2":
-                cell, cfg, col = theorem2_cell, Theorem2Cell(self.alpha, s, 1, self.p, self.kappa), 1
+                cell, cfg, col = theorem2_cell, Theorem2Cell(self.alpha, s, 1, p=self.p, kappa=self.kappa), 1
             else:
                 cell, cfg, col = theorem3_cell, Theorem3Cell(self.alpha, s, None, self.p, self.kappa), 0
             out = _cells.run_grid(cell, [(s, cfg, (s,))], self.trials, self.root, desc=f"{self.theorem} size {s}",
@@ -216,23 +220,24 @@ def _measured(smp, grid, first_pass, top, eps, conf):
 def _extrapolated(smp, grid, eps, conf, rate, common: tuple[str, str], config) -> SizeEstimate:
     k = max(2, math.ceil(len(grid) / 2))
     sizes = grid[-k:]
-    x = np.log(np.asarray(sizes, dtype=float))
-    E = np.vstack([smp.errors(s) for s in sizes])
+    E = np.vstack([smp.errors(s) for s in grid])
     rng = _cells.boot_rng(smp.root)
+    d0, ci = extrapolate_d0(grid, E, eps, conf, rng, rate=rate)
+    b, _ = quantile_fit(grid, E, conf, slice(len(grid) - k, len(grid)))
     idx = rng.integers(0, E.shape[1], size=(_stats.N_BOOT, E.shape[1]))
-    qb = np.stack([np.quantile(E[j][idx], conf, axis=1, method="inverted_cdf") for j in range(len(sizes))], axis=1)
-    q = np.array([np.quantile(e, conf, method="inverted_cdf") for e in E])
-    b, a = _stats.ols_fit(x, np.log(q))
-    bb, ab = _stats.ols_fit(x, np.log(qb))
-    d0 = float(_stats.reach_size(np.asarray(a), np.asarray(b), eps))
-    lo_d, hi_d = np.quantile(_stats.reach_size(ab, bb, eps), [0.025, 0.975], method="inverted_cdf")
-    ci = (float(lo_d), float(hi_d))
+    x = np.log(np.asarray(sizes, dtype=float))
+    qb = np.stack([np.quantile(E[len(grid) - k + j][idx], conf, axis=1, method="inverted_cdf")
+                   for j in range(k)], axis=1)
+    bb, _ = _stats.ols_fit(x, np.log(np.maximum(qb, 1e-300)))
     lo_b, hi_b = np.quantile(bb, [0.025, 0.975])
     sci = (float(lo_b), float(hi_b))
-    theory_d0 = sizes[-1] * (eps / q[-1]) ** (1.0 / rate) if rate is not None and rate < 0 else None
+    q_last = float(np.quantile(E[-1], conf, method="inverted_cdf"))
+    theory_d0 = sizes[-1] * (eps / q_last) ** (1.0 / rate) if rate is not None and rate < 0 else None
     rows = tuple(_row(s, smp.errors(s), eps, conf) for s in sorted(smp.cache))
     note = (f"not reached up to the largest size measured ({sizes[-1]}): power law of the {conf:g}-quantile "
-            f"fitted on sizes {sizes[0]}..{sizes[-1]} and extrapolated.")
+            f"fitted on sizes {sizes[0]}..{sizes[-1]} and extrapolated; the interval spans the bootstrap "
+            f"ranges of that fit, of the fit on every size measured"
+            + (" and of the derived rate through the largest size" if rate is not None and rate < 0 else "") + ".")
     if rate is None:
         note += " No decay law is derived here (p < alpha, p = alpha or alpha = 2): the extrapolation is descriptive."
     if not math.isfinite(d0):

@@ -17,7 +17,31 @@ VERDICTS = ("holds", "fails", "inconclusive")
 
 @dataclass(frozen=True)
 class SeriesResult:
-    """One statement over a size grid: its table rows, fits and verdict (:mod:`sgdtails.theory.verdict`)."""
+    """One statement over a size grid: its table rows, fits and verdict (:mod:`sgdtails.theory.verdict`).
+
+    Attributes
+    ----------
+    label, size_name : str
+        The statement and its size variable (``"d"`` entries, ``"h"`` width).
+    threshold : float
+        t of the event error ≤ t.
+    rows : tuple of dict
+        One row per size: median, 10 %/90 % quantiles, mean, P(error ≤ t) with its Wilson interval.
+    slope, slope_ci : float, (float, float)
+        Log-log slope of the median error over the whole grid, and its 95 % bootstrap interval.
+    upper_slope, upper_slope_ci : float, (float, float)
+        The same over the upper half of the grid (the local rate at the largest sizes).
+    theory_slope : float or None
+        The derived rate (r < 0 power law, 0 logarithmic, None no decay: a positive limit).
+    limit, limit_ci : float, (float, float)
+        The fitted limit L of the median, m ≈ L + C·size^β, and its interval.
+    d0, d0_ci : float, (float, float)
+        Extrapolated size at which P(error ≤ t) reaches the rule's level, and its interval.
+    in_hypothesis : bool
+        Whether the case lies inside the theorem's hypothesis (reported; the rule does not use it).
+    verdict, reason : str
+        "holds" / "fails" / "inconclusive", and why.
+    """
 
     label: str
     size_name: str
@@ -28,17 +52,18 @@ class SeriesResult:
     upper_slope: float
     upper_slope_ci: tuple[float, float]
     theory_slope: float | None
-    reach: float
-    reach_ci: tuple[float, float]
+    limit: float
+    limit_ci: tuple[float, float]
+    d0: float
+    d0_ci: tuple[float, float]
     in_hypothesis: bool
-    horizon: float
     verdict: str
     reason: str
 
     def summary(self) -> dict:
-        """One row: label, verdict, slopes and reach (for printing and JSON)."""
+        """One row: label, verdict, reason, slopes, limit and d₀ (for printing and JSON)."""
         keys = ("label", "verdict", "reason", "slope", "slope_ci", "upper_slope", "upper_slope_ci",
-                "theory_slope", "reach", "reach_ci", "in_hypothesis", "horizon", "threshold")
+                "theory_slope", "limit", "limit_ci", "d0", "d0_ci", "in_hypothesis", "threshold")
         return {k: getattr(self, k) for k in keys}
 
 
@@ -60,7 +85,8 @@ class CheckResult:
     verdict : {"holds", "fails", "inconclusive"}
         Overall verdict (:func:`combine` of the series' verdicts; rule in :mod:`sgdtails.theory.verdict`).
     reason : str
-        Why, in words (the primary series' reason, or the series that failed).
+        Why, in words: the reason of the first series whose verdict is the overall one (the
+        primary series when all hold).
     table : tuple of dict
         Tidy rows, one per (series, size): size, d, n_trials, threshold, median, q10, q90, mean,
         p_within = P(error ≤ threshold) with its Wilson 95% interval p_lo, p_hi.
@@ -88,7 +114,7 @@ class CheckResult:
     def from_series(cls, name: str, series: Sequence[SeriesResult], config: Mapping[str, Any]) -> CheckResult:
         """Assemble the result; the first series is the primary one."""
         verdict = combine([s.verdict for s in series])
-        main = next((s for s in series if s.verdict == "fails"), series[0]) if verdict == "fails" else series[0]
+        main = next((s for s in series if s.verdict == verdict), series[0])  # the series that decided it
         table = tuple(dict(r, check=name, verdict=s.verdict) for s in series for r in s.rows)
         first = series[0]
         return cls(name, verdict, f"{main.label}: {main.reason}", table, first.slope, first.slope_ci,
@@ -99,5 +125,5 @@ class CheckResult:
         return [dict(r) for r in self.table]
 
     def summary_rows(self) -> list[dict]:
-        """One dict per series: verdict, slopes, reach."""
+        """One dict per series: verdict, reason, slopes, fitted limit and d₀ (:meth:`SeriesResult.summary`)."""
         return [s.summary() for s in self.series]

@@ -5,9 +5,12 @@ Light on purpose (no NumPy, no engine): the command line builds its choices from
 :data:`SUITE` runs every statement inside its hypothesis and its negative controls — the Gaussian
 α = 2 (outside every hypothesis: Lemma S2 needs E|x|^α = ∞), p < α (finite E|x|^p) and the
 ``layer`` structure (one elliptical vector, Section 3.3) — each with the verdict expected of it.
-In-hypothesis cases use α far enough below p that the statement is reachable at the quick sizes;
-α near p needs astronomically large sizes (:func:`sgdtails.theory.required_size`), where
-"inconclusive" is the honest verdict.
+In-hypothesis cases use α far enough below p that the statement is reachable at the quick sizes,
+and α ∈ {1.8, 1.9}, where trained networks sit: there the decay is too slow to resolve at any
+reachable size (:func:`sgdtails.theory.required_size`), and "inconclusive" with the size d₀ that
+would resolve it is the honest verdict. Every negative control is run at a small and a large kept
+fraction: at κ = 0.8 its limiting error is below ε, so only the data (a resolved positive limit),
+never the event "error ≤ ε", can make it fail.
 """
 from __future__ import annotations
 
@@ -24,12 +27,12 @@ THEOREMS = ("theorem1", "theorem2", "theorem3")
 
 QUICK: dict[str, dict[str, Any]] = {
     "theorem1": dict(sizes=(10**3, 10**4, 10**5), trials=20),
-    "theorem2": dict(sizes=(16, 32, 64, 128, 256), trials=30),
-    "theorem3": dict(sizes=(32, 64, 128, 256, 512, 1024), trials=30),
+    "theorem2": dict(sizes=(16, 32, 64, 128, 256), trials=60),
+    "theorem3": dict(sizes=(32, 64, 128, 256, 512, 1024, 2048), trials=30),
     "dependence": dict(sizes=(32, 64, 128, 256, 512), trials=30),
     "prop-s1": dict(d=10**4, trials=50),
 }
-"""Small grids of each check (``--quick``: ``check all --quick`` takes about 15 s on 2 cores)."""
+"""Small grids of each check (``--quick``: ``check all --quick`` takes well under a minute on 2 cores)."""
 
 
 class Case(NamedTuple):
@@ -42,21 +45,35 @@ class Case(NamedTuple):
 
 
 SUITE = (
+    # inside the hypotheses, resolvable at the quick sizes
     Case("theorem1", "theorem1", dict(alpha=1.2, p=2.0), "holds"),
     Case("theorem1-layerwise", "theorem1", dict(alpha=(1.1, 1.3), p=2.0, scope="layer"), "holds"),
-    Case("theorem1-gaussian", "theorem1", dict(alpha=2.0, p=2.0), "fails"),
-    Case("theorem1-p-below-alpha", "theorem1", dict(alpha=1.5, p=1.0), "fails"),
-    Case("theorem1-layer-structure", "theorem1",
-         dict(alpha=1.2, p=2.0, structure="layer", sizes=(32**2, 64**2, 128**2, 256**2, 512**2)), "fails"),
     Case("theorem2", "theorem2", dict(alpha=0.8, p=2.0), "holds"),
-    Case("theorem2-gaussian", "theorem2", dict(alpha=2.0, p=2.0), "fails"),
-    Case("theorem2-layer-structure", "theorem2", dict(alpha=0.8, p=2.0, structure="layer"), "fails"),
     Case("theorem3", "theorem3", dict(alpha=1.0, p=2.0), "holds"),
-    Case("theorem3-gaussian", "theorem3", dict(alpha=2.0, p=2.0), "fails"),
-    Case("theorem3-p-below-alpha", "theorem3", dict(alpha=1.5, p=1.0), "fails"),
-    Case("theorem3-layer-structure", "theorem3", dict(alpha=1.0, p=2.0, structure="layer"), "fails"),
     Case("dependence", "dependence", dict(alpha=0.8, p=2.0), "holds"),
     Case("prop-s1", "prop-s1", dict(alphas=(1.2, 1.5, 1.8), p=1.0), "holds"),
+    # inside the hypotheses, at the tail indices trained networks show: too slow to resolve here
+    Case("theorem1-alpha-1.8", "theorem1", dict(alpha=1.8, p=2.0), "inconclusive"),
+    Case("theorem1-alpha-1.9", "theorem1", dict(alpha=1.9, p=2.0), "inconclusive"),
+    Case("theorem2-alpha-1.9", "theorem2", dict(alpha=1.9, p=2.0, aspects=(1,)), "inconclusive"),
+    Case("theorem3-alpha-1.9", "theorem3", dict(alpha=1.9, p=2.0), "inconclusive"),
+    # negative controls, at a small and a large kept fraction (the latter's limit is below eps)
+    Case("theorem1-gaussian", "theorem1", dict(alpha=2.0, p=2.0), "fails"),
+    Case("theorem1-gaussian-kappa-0.8", "theorem1", dict(alpha=2.0, p=2.0, kappa=0.8), "fails"),
+    Case("theorem1-p-below-alpha", "theorem1", dict(alpha=1.5, p=1.0), "fails"),
+    Case("theorem1-p-below-alpha-kappa-0.8", "theorem1", dict(alpha=1.5, p=1.0, kappa=0.8, eps=0.2), "fails"),
+    Case("theorem1-layer-structure", "theorem1",
+         dict(alpha=1.2, p=2.0, structure="layer", sizes=(32**2, 64**2, 128**2, 256**2, 512**2)), "fails"),
+    Case("theorem1-layer-structure-kappa-0.8", "theorem1",
+         dict(alpha=1.2, p=2.0, kappa=0.8, structure="layer", sizes=(32**2, 64**2, 128**2, 256**2)), "fails"),
+    Case("theorem2-gaussian", "theorem2", dict(alpha=2.0, p=2.0), "fails"),
+    Case("theorem2-gaussian-kappa-0.8", "theorem2", dict(alpha=2.0, p=2.0, kappa=0.8, aspects=(1,)), "fails"),
+    Case("theorem2-layer-structure", "theorem2", dict(alpha=0.8, p=2.0, structure="layer"), "fails"),
+    Case("theorem3-gaussian", "theorem3", dict(alpha=2.0, p=2.0), "fails"),
+    Case("theorem3-gaussian-kappa-0.8", "theorem3", dict(alpha=2.0, p=2.0, kappa=0.8), "fails"),
+    Case("theorem3-p-below-alpha", "theorem3", dict(alpha=1.5, p=1.0), "fails"),
+    Case("theorem3-layer-structure", "theorem3", dict(alpha=1.0, p=2.0, structure="layer"), "fails"),
+    Case("prop-s1-layer", "prop-s1", dict(alphas=(1.2, 1.8), p=1.0, structures=("layer", "iid")), "fails"),
 )
 """Every statement in its hypothesis and its negative controls, with the verdict expected."""
 

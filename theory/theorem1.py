@@ -31,7 +31,7 @@ from sgdtails.theory import _cells
 from sgdtails.theory.results import CheckResult
 from sgdtails.theory.verdict import analyse_series
 
-__all__ = ["STREAM_MIN", "Theorem1Cell", "check_theorem1", "theorem1_cell", "theory_slope"]
+__all__ = ["STREAM_MIN", "Theorem1Cell", "check_theorem1", "derived_rate", "theorem1_cell", "theory_slope"]
 
 STREAM_MIN = 2 * 10**7
 """Layers of at least this many i.i.d. entries are streamed (bounded memory)."""
@@ -40,6 +40,17 @@ STREAM_MIN = 2 * 10**7
 def theory_slope(alpha: float, p: float) -> float | None:
     """d-exponent 1/p − 1/α of the relative ℓp error of i.i.d. SαS(α) for α < p, α < 2; else None."""
     return 1.0 / p - 1.0 / alpha if alpha < 2.0 and p > alpha else None
+
+
+def derived_rate(alpha: float, p: float) -> float | None:
+    """The derived behaviour given to the verdict rule: :func:`theory_slope`, or 0.0 at p = α < 2.
+
+    0.0 stands for a logarithmic decay (Lemma S2 at p = α); None for no decay (p < α or α = 2:
+    E|x|^p is finite and the error tends to a positive limit).
+    """
+    if alpha < 2.0 and p == alpha:
+        return 0.0
+    return theory_slope(alpha, p)
 
 
 @dataclass(frozen=True)
@@ -155,7 +166,7 @@ def check_theorem1(
     for label, als, pts, key, hyp in specs:
         cases = [(j, Theorem1Cell(als, pt, kappa, p, structure), (*key, *pt)) for j, pt in enumerate(pts)]
         errs = _cells.run_grid(theorem1_cell, cases, trials, root, desc=f"theorem1 {label}", run=run)
-        slope = theory_slope(als[0], p) if len(set(als)) == 1 and structure == "iid" else None
+        slope = derived_rate(als[0], p) if len(set(als)) == 1 and structure == "iid" else None
         series.append(analyse_series(
             label, [sum(pt) for pt in pts], np.vstack([errs[j][:, 0] for j in range(len(pts))]), eps,
             theory_slope=slope, in_hypothesis=hyp, rng=rng))

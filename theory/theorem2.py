@@ -14,8 +14,16 @@ the theorem does — note that :func:`sgdtails.simulator.prune_singular` with ``
 ⌈κ·min(m, n)⌉ instead, which differs for wide W).
 
 Derived rates (docs/theory.md §4 by the eigenvalues' positive stable (α/2) limit law): the eigenvalue error
-decays like h^(1/p − 2/α) for p > α/2, the Frobenius error like h^(1/2 − 1/α). The Gaussian α = 2
-(Marchenko–Pastur eigenvalues) is the negative control. Verdict rule: :mod:`sgdtails.theory.verdict`.
+decays like h^(1/p − 2/α) for p > α/2 (logarithmically at p = α/2), the Frobenius error like
+h^(1/2 − 1/α). The Gaussian α = 2 (Marchenko–Pastur eigenvalues) is the negative control.
+
+Shapes: wide W = h × a·h (``aspects``, h_(l−1) = a·h), tall W = a·h × h (``tall``, h_l = a·h_(l−1)),
+both with h growing; and, as the proof's first step, h_(l−1) = ``columns`` fixed while h_l = h grows:
+the eigenvalues then tend to ``columns`` i.i.d. positive stable variates and the error to a
+positive random limit (the theorem needs h_(l−1) → ∞ as well), so that series is reported
+outside the hypothesis. A wide W has h_(l−1) − h structural zero eigenvalues; the kept ones are
+always the k largest, so zeros are kept only once every nonzero eigenvalue is (the error is then
+exactly 0). Verdict rule: :mod:`sgdtails.theory.verdict`.
 """
 from __future__ import annotations
 
@@ -32,9 +40,9 @@ from sgdtails.simulator.validate import check_alpha, check_choice, check_int, ch
 from sgdtails.simulator.vocabulary import STRUCTURES
 from sgdtails.theory import _cells
 from sgdtails.theory.results import CheckResult
-from sgdtails.theory.verdict import HORIZON_PARAMS, analyse_series
+from sgdtails.theory.verdict import analyse_series
 
-__all__ = ["Theorem2Cell", "check_theorem2", "theorem2_cell", "theory_slopes"]
+__all__ = ["Theorem2Cell", "check_theorem2", "derived_rates", "theorem2_cell", "theory_slopes"]
 
 
 def theory_slopes(alpha: float, p: float) -> tuple[float | None, float | None]:
@@ -44,9 +52,20 @@ def theory_slopes(alpha: float, p: float) -> tuple[float | None, float | None]:
     return (1.0 / p - 2.0 / alpha if p > alpha / 2.0 else None), 0.5 - 1.0 / alpha
 
 
+def derived_rates(alpha: float, p: float) -> tuple[float | None, float | None]:
+    """The derived behaviour given to the verdict rule: :func:`theory_slopes`, with 0.0 at p = α/2.
+
+    0.0 stands for the logarithmic decay of the eigenvalue error at p = α/2 (α < 2).
+    """
+    eig, frob = theory_slopes(alpha, p)
+    if eig is None and alpha < 2.0 and p == alpha / 2.0:
+        eig = 0.0
+    return eig, frob
+
+
 @dataclass(frozen=True)
 class Theorem2Cell:
-    """One W of shape (h, aspect·h)."""
+    """One W: (h, aspect·h) wide, (aspect·h, h) if ``tall``, or (h, columns) if ``columns``."""
 
     alpha: float
     h: int
@@ -54,6 +73,15 @@ class Theorem2Cell:
     p: float
     kappa: float
     structure: str = "iid"
+    tall: bool = False
+    columns: int | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(h_l, h_(l−1)) of the sampled matrix."""
+        if self.columns is not None:
+            return self.h, self.columns
+        return (self.aspect * self.h, self.h) if self.tall else (self.h, self.aspect * self.h)
 
 
 def eigenvalues(W: np.ndarray) -> np.ndarray:
@@ -72,7 +100,7 @@ def eigenvalues(W: np.ndarray) -> np.ndarray:
 
 def theorem2_cell(cfg: Theorem2Cell, seed: np.random.SeedSequence) -> tuple[float, float]:
     """(eigenvalue ℓp error, Frobenius error) of keeping ⌈κ h_(l−1)⌉ eigen/singular values."""
-    W = sample_weights(cfg.alpha, (cfg.h, cfg.aspect * cfg.h), structure=cfg.structure, seed=seed)
+    W = sample_weights(cfg.alpha, cfg.shape, structure=cfg.structure, seed=seed)
     lam = eigenvalues(W)
     return magnitude_error(lam, cfg.kappa, p=cfg.p), math.sqrt(magnitude_error(lam, cfg.kappa, p=1.0))
 
@@ -86,11 +114,13 @@ def check_theorem2(
     sizes: Sequence[int] = (32, 64, 128, 256, 512),
     trials: int = 30,
     aspects: Sequence[int] = (1, 2),
+    tall: Sequence[int] = (),
+    columns: int | None = None,
     structure: str = "iid",
     seed: SeedLike = 0,
     run: RunOptions = RunOptions(),
 ) -> CheckResult:
-    r"""Check Theorem 2 on W of shape (h, a·h), h over ``sizes``, a over ``aspects``.
+    r"""Check Theorem 2 on wide W (h × a·h), tall W (a·h × h) or W with a fixed number of columns.
 
     Parameters
     ----------
@@ -99,55 +129,68 @@ def check_theorem2(
     p : float
         Exponent of the eigenvalue ℓp error (the theorem needs p ≥ α/2).
     kappa, eps : float
-        Remaining ratio κ (of h_(l−1) = a·h eigenvalues) and error level ε.
+        Kept fraction κ (of the h_(l−1) eigenvalues) and error level ε.
     sizes : sequence of int
-        Grid of h = h_l (≥ 2 points).
+        Grid of h (≥ 2 points).
     trials : int
-        Independent matrices per (h, a).
+        Independent matrices per (shape, h).
     aspects : sequence of int
-        Width factors a ≥ 1.
+        Wide shapes h × a·h (a ≥ 1; 1 is square); may be empty when ``tall`` or ``columns`` is given.
+    tall : sequence of int
+        Tall shapes a·h × h (h_l = a·h_(l−1), a ≥ 2).
+    columns : int, optional
+        Also run W of shape h × ``columns``: h_(l−1) fixed, h_l = h growing (outside the
+        theorem's double limit: the error tends to a positive random limit).
     structure : {"iid", "column", "layer"}
         Entry dependence (Section 3.3); only ``"iid"`` is inside the hypothesis.
     seed : None, int, SeedSequence or Generator
-        Root seed; cell (a, h, trial) uses ``cell_seed(root, a, h, trial)``.
+        Root seed; each (shape, h, trial) cell has its own child seed.
     run : RunOptions
         Where the Monte-Carlo cells run (:class:`~sgdtails.simulator.RunOptions`): by default in
         this process; with ``jobs`` ≠ 1, a Dask ``scheduler`` or a ``cache_dir`` through
         :func:`sgdtails.simulator.run_study` (cells cached under ``cache_dir``, reused when
-        ``resume``), with bit-identical numbers.
+        ``resume``).
 
     Returns
     -------
     CheckResult
-        Series per aspect: ``frobenius h x ah`` (threshold ε; the primary series is the first
-        aspect's) and ``eigenvalues h x ah`` (threshold ε²), sizes in h.
+        Two series per shape: ``frobenius <shape>`` (threshold ε; the primary series is the first
+        shape's) and ``eigenvalues <shape>`` (threshold ε²), sizes in h.
     """
     a = check_alpha(alpha)
     _cells.check_settings(kappa, eps, p, trials)
     check_choice(structure, "structure", STRUCTURES)
     hs = check_sizes(sizes)
-    if not aspects:
-        raise ValueError(f"aspects must be a non-empty sequence of ints >= 1, got {aspects!r}")
     for aspect in aspects:
         check_int(aspect, "aspects", low=1)
+    for aspect in tall:
+        check_int(aspect, "tall", low=2)
+    if columns is not None:
+        check_int(columns, "columns", low=2)
+    if not aspects and not tall and columns is None:
+        raise ValueError("give at least one shape: aspects, tall or columns")
     _cells.check_run(run)
     root = _cells.root_seed(seed)
     rng = _cells.boot_rng(root)
-    slope_eig, slope_frob = theory_slopes(a, p) if structure == "iid" else (None, None)
+    rate_eig, rate_frob = derived_rates(a, p) if structure == "iid" else (None, None)
     hyp = a < 2.0 and structure == "iid"
+    shapes: list[tuple[str, int, dict, bool]] = [
+        (f"h x {asp}h" if asp != 1 else "h x h", int(asp), dict(aspect=int(asp)), True) for asp in aspects]
+    shapes += [(f"{asp}h x h", 10**6 + int(asp), dict(aspect=int(asp), tall=True), True) for asp in tall]
+    if columns is not None:  # the proof's first limit only: h_(l−1) stays fixed
+        shapes.append((f"h x {columns} (fixed columns)", 2 * 10**6 + int(columns),
+                       dict(aspect=1, columns=int(columns)), False))
     series = []
-    for asp in aspects:
-        cases = [(h, Theorem2Cell(a, h, int(asp), p, kappa, structure), (int(asp), h)) for h in hs]
-        errs = _cells.run_grid(theorem2_cell, cases, trials, root, desc=f"theorem2 h x {asp}h", run=run)
-        params = [h * h * int(asp) for h in hs]
-        horizon = math.sqrt(HORIZON_PARAMS / asp)
-        shape = f"h x {asp}h" if asp != 1 else "h x h"
-        for col, name, thr, slope, ok in ((1, "frobenius", eps, slope_frob, hyp),
-                                          (0, "eigenvalues", eps * eps, slope_eig, hyp and p >= a / 2)):
+    for name, key, shape_kw, grows in shapes:
+        cases = [(h, Theorem2Cell(a, h, p=p, kappa=kappa, structure=structure, **shape_kw), (key, h)) for h in hs]
+        errs = _cells.run_grid(theorem2_cell, cases, trials, root, desc=f"theorem2 {name}", run=run)
+        params = [math.prod(c.shape) for _, c, _ in cases]
+        for col, kind, thr, rate, ok in ((1, "frobenius", eps, rate_frob, hyp),
+                                         (0, "eigenvalues", eps * eps, rate_eig, hyp and p >= a / 2)):
             E = np.vstack([errs[h][:, col] for h in hs])
-            series.append(analyse_series(f"{name} {shape}", hs, E, thr, size_name="h", params=params,
-                                             theory_slope=slope, in_hypothesis=ok, horizon=horizon, rng=rng))
+            series.append(analyse_series(f"{kind} {name}", hs, E, thr, size_name="h", params=params,
+                                         theory_slope=rate if grows else None, in_hypothesis=ok and grows,
+                                         rng=rng))
     config = dict(alpha=a, p=p, kappa=kappa, eps=eps, sizes=hs, trials=trials, aspects=[int(x) for x in aspects],
-                  structure=structure, **_cells.seed_config(root))
+                  tall=[int(x) for x in tall], columns=columns, structure=structure, **_cells.seed_config(root))
     return CheckResult.from_series("theorem2", series, config)
-

@@ -12,12 +12,11 @@ elliptical vector for the whole matrix) does not — its column norms are a comm
 scale times Gaussian norms, and their relative error does not decay.
 
 Derived rate: the column norms are i.i.d. with tail index α, so for p > α the error decays like
-h^(1/p − 1/α) (:func:`sgdtails.theory.theorem1.theory_slope`); p < α and α = 2 are negative controls.
+h^(1/p − 1/α) (:func:`sgdtails.theory.theorem1.theory_slope`; logarithmic at p = α); p < α and α = 2 are negative controls.
 Verdict rule: :mod:`sgdtails.theory.verdict`.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,8 +29,8 @@ from sgdtails.simulator.validate import check_alpha, check_choice, check_int, ch
 from sgdtails.simulator.vocabulary import STRUCTURES
 from sgdtails.theory import _cells
 from sgdtails.theory.results import CheckResult
-from sgdtails.theory.theorem1 import theory_slope
-from sgdtails.theory.verdict import HORIZON_PARAMS, analyse_series
+from sgdtails.theory.theorem1 import derived_rate
+from sgdtails.theory.verdict import analyse_series
 
 __all__ = ["Theorem3Cell", "check_theorem3", "column_norms", "theorem3_cell"]
 
@@ -115,11 +114,10 @@ def check_theorem3(
     cases = [(h, Theorem3Cell(a, h, rows, p, kappa, structure), (h,)) for h in hs]
     errs = _cells.run_grid(theorem3_cell, cases, trials, root, desc="theorem3", run=run)
     params = [h * (rows or h) for h in hs]
-    horizon = HORIZON_PARAMS / rows if rows else math.sqrt(HORIZON_PARAMS)
     label = f"nodes ({structure}, {'h x h' if rows is None else f'{rows} x h'})"
     series = analyse_series(
         label, hs, np.vstack([errs[h][:, 0] for h in hs]), eps, size_name="h", params=params,
-        theory_slope=theory_slope(a, p) if structure != "layer" else None, in_hypothesis=hyp, horizon=horizon,
+        theory_slope=derived_rate(a, p) if structure != "layer" else None, in_hypothesis=hyp,
         rng=_cells.boot_rng(root))
     config = dict(alpha=a, p=p, kappa=kappa, eps=eps, sizes=hs, trials=trials, structure=structure, rows=rows,
                   **_cells.seed_config(root))
