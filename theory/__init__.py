@@ -6,7 +6,8 @@ returns a frozen :class:`~sgdtails.theory.results.CheckResult` with a tidy table
 derived decay exponent — the required size d₀ of a statement, and the suite of every check with
 its negative controls (:mod:`sgdtails.theory.suite`). The bounds of docs/theory.md §5 live in
 :mod:`sgdtails.theory.bounds`, :mod:`~sgdtails.theory.network`, :mod:`~sgdtails.theory.entropy`,
-:mod:`~sgdtails.theory.perturbation` and :mod:`~sgdtails.theory.stable_tails`.
+:mod:`~sgdtails.theory.perturbation` and :mod:`~sgdtails.theory.stable_tails`;
+:func:`check_inequalities` evaluates every one of them on random instances.
 
 Names load on first use; the public ones are listed in ``__init__.pyi`` beside this file.
 """

@@ -1,6 +1,7 @@
 from . import bounds as bounds
 from . import bounds_report as bounds_report
 from . import entropy as entropy
+from . import inequalities as inequalities
 from . import network as network
 from . import perturbation as perturbation
 from . import results as results
@@ -9,6 +10,8 @@ from . import suite as suite
 from . import verdict as verdict
 from .dependence import DependenceResult as DependenceResult
 from .dependence import check_dependence as check_dependence
+from .inequalities import InequalityResult as InequalityResult
+from .inequalities import check_inequalities as check_inequalities
 from .proposition_s1 import PropositionS1Result as PropositionS1Result
 from .proposition_s1 import check_proposition_s1 as check_proposition_s1
 from .required_size import SizeEstimate as SizeEstimate

@@ -44,7 +44,8 @@ CACHE_DIR = "cells-cache"
 _CHECK_HELP = """\
 Run one statement of the paper as a Monte-Carlo check and print its table, its verdict (holds,
 fails or inconclusive) and the fitted vs derived decay exponent. 'bounds' prints representative
-values of the bounds; 'all' runs every check inside its hypothesis and its negative controls
+values of the bounds and evaluates every inequality on random instances (exit 1 if one is
+violated); 'all' runs every check inside its hypothesis and its negative controls
 (p < alpha, alpha = 2, the layer structure) and exits 1 when a verdict contradicts its expectation.
 
 --out DIR writes DIR/<check>.csv and DIR/<check>.json and keeps every finished cell under
@@ -90,7 +91,7 @@ def _print_result(name: str, res) -> None:
         print(_table(res.to_rows(), ["series", "size", "d", "n_trials", "threshold", "median", "q10", "q90",
                                      "p_within", "p_lo", "p_hi"]))
         cols = ["label", "expected", "verdict"] if name == "dependence" else ["label", "verdict"]
-        print(_table(res.summary_rows(), cols + ["slope", "slope_ci", "theory_slope"]))
+        print(_table(res.summary_rows(), cols + ["slope", "slope_ci", "theory_slope", "limit_ci", "d0"]))
     print(f"verdict: {res.verdict} — {res.reason}")
 
 
@@ -117,7 +118,7 @@ def _run(args: argparse.Namespace):
     return run_options(args, jobs_default=None if cache else 1, cache_dir=cache)
 
 
-_OPTIONAL = ("p", "kappa", "eps", "trials", "seed", "scope", "structure", "rows", "d")
+_OPTIONAL = ("p", "kappa", "eps", "trials", "seed", "scope", "structure", "rows", "d", "columns")
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -125,7 +126,7 @@ def _check(args: argparse.Namespace) -> int:
     for key in _OPTIONAL:
         if getattr(args, key, None) is not None:
             kw[key] = getattr(args, key)
-    for key in ("sizes", "aspects", "structures"):
+    for key in ("sizes", "aspects", "tall", "structures"):
         if getattr(args, key, None) is not None:
             kw[key] = tuple(getattr(args, key))
     if getattr(args, "alpha", None) is not None:
@@ -145,12 +146,28 @@ def _check(args: argparse.Namespace) -> int:
 
 def _bounds(args: argparse.Namespace) -> int:
     from sgdtails.theory.bounds_report import bounds_report
+    from sgdtails.theory.inequalities import check_inequalities
 
     rows = bounds_report()
     print(_table(rows, ["quantity", "reference", "parameters", "value"]))
+    checks = check_inequalities(args.instances, seed=args.seed)
+    table = [c.row() for c in checks]
+    print()
+    print(_table(table, ["bound", "reference", "instances", "max_lhs_over_rhs", "violations"]))
+    violated = [c for c in checks if not c.holds]
+    print("verdict: " + ("every inequality holds on every instance" if not violated else
+                         "VIOLATED: " + "; ".join(f"{c.reference} {c.name} ({c.violations} instances)" for c in violated)))
     if args.out:
-        _write(Path(args.out), "bounds", rows, {"check": "bounds", "rows": rows})
-    return 0
+        _write(Path(args.out), "bounds", rows, {"check": "bounds", "rows": rows, "inequalities": table,
+                                                "instances": args.instances, "seed": args.seed})
+        _write(Path(args.out), "inequalities", table, {"check": "inequalities", "rows": table})
+    return 1 if violated else 0
+
+
+def _open_d0(res) -> float | None:
+    """The size that would resolve an inconclusive check: the largest d₀ of its inconclusive series."""
+    sizes = [s.d0 for s in getattr(res, "series", ()) if s.verdict == "inconclusive"]
+    return max(sizes) if sizes else None
 
 
 def _all(args: argparse.Namespace) -> int:
@@ -165,14 +182,14 @@ def _all(args: argparse.Namespace) -> int:
             bad += contradicts
             summary.append({"case": case.name, "expected": case.expected, "verdict": res.verdict,
                             "slope": getattr(res, "slope", None), "slope_ci": getattr(res, "slope_ci", None),
-                            "theory_slope": getattr(res, "theory_slope", None),
+                            "theory_slope": getattr(res, "theory_slope", None), "d0": _open_d0(res),
                             "agrees": "yes" if res.verdict == case.expected else ("NO" if contradicts else "open")})
             print()
     except RuntimeError as exc:
         print(f"sgdtails check all: {exc}", file=sys.stderr)
         return 1
     print("== summary")
-    print(_table(summary, ["case", "expected", "verdict", "agrees", "slope", "slope_ci", "theory_slope"]))
+    print(_table(summary, ["case", "expected", "verdict", "agrees", "slope", "slope_ci", "theory_slope", "d0"]))
     if out is not None:
         _write(out, "all", summary, {"check": "all", "quick": args.quick, "seed": args.seed, "summary": summary})
     return 1 if bad else 0
@@ -230,7 +247,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = which.add_parser("theorem2", help="Theorem 2: singular value pruning (eigenvalues and Frobenius)")
     p.add_argument("--alpha", type=alpha, required=True, help="tail index α")
     _common(p, sizes="grid of h (W is h × a·h)")
-    p.add_argument("--aspects", type=positive_int, nargs="+", help="W is h × (a·h) for each a (default 1 2)")
+    p.add_argument("--aspects", type=positive_int, nargs="*", help="wide W = h × (a·h) for each a (default 1 2)")
+    p.add_argument("--tall", type=positive_int, nargs="+", help="also tall W = (a·h) × h for each a (e.g. 2 4)")
+    p.add_argument("--columns", type=positive_int, help="also W = h × COLUMNS: h_(l-1) fixed while h_l grows")
     p.add_argument("--structure", choices=STRUCTURES, help="dependence of the entries (default iid)")
     p.set_defaults(handler=_check, parser=p)
 
@@ -251,10 +270,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--alpha", type=alpha, nargs="+", help="tail indices α (default 1.2 1.5 1.8)")
     _common(p, sizes=None)
     p.add_argument("--d", type=positive_int, help="vector length (default 10^4)")
+    p.add_argument("--structures", nargs="+", choices=("iid", "layer"),
+                   help="one per alpha (default iid; layer: one elliptical vector, outside the hypothesis)")
     p.set_defaults(handler=_check, parser=p)
 
-    p = which.add_parser("bounds", help="representative values of the bounds (Section 5 and S)")
-    p.add_argument("--out", help="folder for bounds.csv and bounds.json")
+    p = which.add_parser("bounds", help="values of the bounds, and every inequality on random instances; exit 1 if one fails")
+    p.add_argument("--instances", type=positive_int, default=200, help="random instances per inequality (default 200)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the instances (default 0)")
+    p.add_argument("--out", help="folder for bounds.csv/.json and inequalities.csv/.json")
     p.set_defaults(handler=_bounds, parser=p)
 
     p = which.add_parser("all", help="every check in its hypothesis and its negative controls; exit 1 on a contradiction")
