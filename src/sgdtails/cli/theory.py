@@ -84,7 +84,7 @@ def _table(rows: list[dict], cols: list[str]) -> str:
 
 def _print_result(name: str, res) -> None:
     if name == "prop-s1":
-        print(_table(res.to_rows(), ["alpha", "d", "n_trials", "mean_error", "error_lo", "error_hi",
+        print(_table(res.to_rows(), ["alpha", "structure", "d", "n_trials", "mean_error", "error_lo", "error_hi",
                                      "mean_kappa", "kappa_lo", "kappa_hi"]))
         print(_table(res.summary_rows(), ["label", "delta", "delta_lo", "delta_hi", "sign"]))
     else:
