@@ -22,6 +22,7 @@ import numpy as np
 from sgdtails.simulator._sweep_store import flatten_config, normalize_rows
 
 __all__ = [
+    "BackendLost",
     "Batcher",
     "Outcome",
     "THREAD_VARS",
@@ -50,6 +51,14 @@ def cell_seed(study_seed: int, index: int) -> np.random.SeedSequence:
     batch a cell travels in and of the order cells run.
     """
     return np.random.SeedSequence(study_seed, spawn_key=(index,))
+
+
+class BackendLost(RuntimeError):
+    """The backend can compute no more (e.g. every Dask worker, or the scheduler, is gone).
+
+    Raised by a backend generator after the outcomes it could deliver: those are valid and are
+    kept by the runner; the cells not yet delivered were not computed. The message is one line.
+    """
 
 
 class Outcome(NamedTuple):
