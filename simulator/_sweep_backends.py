@@ -20,8 +20,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from sgdtails.simulator._sweep_store import flatten_config, normalize_rows
+from sgdtails.simulator._threads import pinned_threads
 
 __all__ = [
+    "NO_WORKER_TIMEOUT_S",
     "BackendLost",
     "Batcher",
     "Outcome",
@@ -42,6 +44,18 @@ TARGET_TASK_S = 0.2
 """Seconds of cell computing aimed for in one task (batch) when the batch size is not given."""
 
 MAX_BATCH = 256
+
+NO_WORKER_TIMEOUT_S = 60.0
+"""Default seconds a Dask run waits with no worker connected before it raises :class:`BackendLost`."""
+
+PARENT_POLL_S = 0.5
+"""How often a local worker process checks that its parent is alive (it exits when not)."""
+
+POLL_S = 0.5
+CHECK_S = 1.0
+RPC_TIMEOUT_S = 10.0
+RESULT_TIMEOUT_S = 10.0
+CLOSE_TIMEOUT_S = 5.0
 
 
 def cell_seed(study_seed: int, index: int) -> np.random.SeedSequence:
@@ -101,7 +115,9 @@ def run_batch(
         reserved = {*flatten_config(config), "cell"}
         start = time.perf_counter()
         try:
-            rows = normalize_rows(func(config, cell_seed(seed, index)), reserved)
+            with pinned_threads():
+                result = func(config, cell_seed(seed, index))
+            rows = normalize_rows(result, reserved)
         except Exception as exc:  # noqa: BLE001 - a failing cell must not stop the others
             error = f"{type(exc).__name__}: {exc}"
             out.append(Outcome(index, None, error, traceback.format_exc(), time.perf_counter() - start))
@@ -158,15 +174,36 @@ def run_sequential(func: Callable, seed: int, grid: Sequence, indices: Sequence[
         yield from run_batch(func, seed, [(i, grid[i])], None)
 
 
+def _watch_parent(parent: int) -> None:
+    """Loky worker initializer: end this worker within :data:`PARENT_POLL_S` once ``parent`` is gone.
+
+    Without it the workers of a killed (SIGKILL) parent wait for their idle timeout (5 minutes)
+    before exiting, holding their cores and memory. POSIX: a worker whose parent died is
+    re-parented, so ``os.getppid()`` changes; a daemon thread polls it (other platforms: no-op).
+    """
+    if os.name != "posix":
+        return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)  # no clean-up: the parent that would receive anything is gone
+
+    threading.Thread(target=watch, name="sgdtails-parent-watch", daemon=True).start()
+
+
 def run_processes(
     func: Callable, seed: int, grid: Sequence, indices: Sequence[int], workers: int, batch: int | None
 ) -> Iterator[Outcome]:
-    """``workers`` local loky processes (joblib), each capped to one thread; results as completed."""
+    """``workers`` local loky processes (joblib), each capped to one thread; results as completed.
+
+    The workers end within seconds when this process dies, even by SIGKILL (:func:`_watch_parent`).
+    """
     from joblib import Parallel, delayed, parallel_config
 
     batcher = Batcher(indices, workers, batch)
     tasks = (delayed(run_batch)(func, seed, [(i, grid[i]) for i in b], 1) for b in batcher)
-    with parallel_config(backend="loky", inner_max_num_threads=1):
+    with parallel_config(backend="loky", inner_max_num_threads=1, initializer=_watch_parent, initargs=(os.getpid(),)):
         parallel = Parallel(
             n_jobs=workers, return_as="generator_unordered", batch_size=1, pre_dispatch="2 * n_jobs"
         )
@@ -183,9 +220,71 @@ def connect(scheduler: str):
     return Client(scheduler, set_as_default=False)
 
 
-def _threads(client) -> int:
-    """Worker threads in the cluster now (at least 1, so a cluster still starting gets work)."""
-    return max(1, sum(client.nthreads().values()))
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class _Cluster:
+    """The runner's view of a Dask cluster: worker threads now, and how long it has had none.
+
+    :meth:`check` raises :class:`BackendLost` when the scheduler is unreachable or when no worker
+    (able to run the study's tasks: it has ``resources``) was seen for ``worker_timeout`` seconds.
+    """
+
+    def __init__(self, client: Any, address: str, resources: dict | None, worker_timeout: float | None) -> None:
+        self.client = client
+        self.address = address
+        self.resources = resources
+        self.worker_timeout = worker_timeout
+        self.ever = False  # a worker has been seen
+        self.since = time.monotonic()  # no worker since (while ``threads == 0``)
+        self.threads = 0
+        self.checked = -float("inf")
+
+    def lost(self, what: BaseException | str | None = None) -> BackendLost:
+        why = f": {_one_line(what)}" if isinstance(what, BaseException) else f" ({what})" if what else ""
+        return BackendLost(f"lost the Dask scheduler at {self.address}{why}")
+
+    def connected(self) -> bool:
+        return self.client.status == "running"
+
+    def _count(self) -> int:
+        try:
+            per_worker = self.client.nthreads(callback_timeout=RPC_TIMEOUT_S)
+            if not self.resources:
+                return sum(per_worker.values())
+            workers = self.client.scheduler_info().get("workers", {})
+        except Exception as exc:  # noqa: BLE001 - any failure to reach the scheduler ends the run
+            raise self.lost(exc) from exc
+        need = self.resources
+        return sum(w.get("nthreads", 0) for w in workers.values()
+                   if all(w.get("resources", {}).get(k, 0) >= v for k, v in need.items()))
+
+    def check(self, force: bool = False) -> None:
+        """Re-count the workers (every :data:`CHECK_S`, or now if ``force``); raise if lost."""
+        if not self.connected():
+            raise self.lost(f"client {self.client.status}")
+        now = time.monotonic()
+        if not force and now - self.checked < CHECK_S:
+            return
+        self.threads, self.checked = self._count(), now
+        if self.threads > 0:
+            self.ever, self.since = True, now
+        elif self.worker_timeout is not None and now - self.since >= self.worker_timeout:
+            able = f" with resources {self.resources}" if self.resources else ""
+            if self.ever:
+                raise BackendLost(f"every Dask worker{able} of {self.address} is gone "
+                                  f"(none for {self.worker_timeout:g} s)")
+            raise BackendLost(f"no Dask worker{able} joined {self.address} within {self.worker_timeout:g} s")
+
+
+def _close(client: Any) -> None:
+    """Close a client, whatever state its scheduler connection is in (never raises)."""
+    try:
+        client.close(timeout=CLOSE_TIMEOUT_S)
+    except Exception:  # noqa: BLE001, S110 - the run is over either way
+        pass
 
 
 def run_dask(
@@ -196,45 +295,73 @@ def run_dask(
     scheduler: str,
     batch: int | None,
     resources: dict | None,
+    worker_timeout: float | None = NO_WORKER_TIMEOUT_S,
 ) -> Iterator[Outcome]:
     """Batches submitted to a Dask cluster (about two per worker thread in flight), as completed.
 
-    A batch whose task fails as a whole (a worker died, the function cannot be unpickled) makes
-    each of its cells a failed outcome with that error.
+    A batch whose task fails as a whole (its worker died repeatedly, the function cannot be
+    unpickled) makes each of its cells a failed outcome with that error. When the cluster can
+    compute no more, the generator raises :class:`BackendLost` (one line) after every outcome it
+    could collect: the scheduler cannot be reached (or is lost mid-run: the client cancels every
+    task), or no worker (with ``resources``) was connected for ``worker_timeout`` seconds (None:
+    wait for workers forever). Those outcomes are valid; the other cells were not computed.
     """
-    from distributed import as_completed
+    from concurrent.futures import CancelledError
 
-    client = connect(scheduler)
+    from distributed import wait
+
+    try:
+        client = connect(scheduler)
+    except Exception as exc:  # noqa: BLE001 - unreachable, refused, timed out: one line for the runner
+        raise BackendLost(f"cannot reach the Dask scheduler at {scheduler}: {_one_line(exc)}") from exc
+    cluster = _Cluster(client, scheduler, resources, worker_timeout)
+    result_timeout = RESULT_TIMEOUT_S if worker_timeout is None else min(RESULT_TIMEOUT_S, worker_timeout)
     try:
         batcher = Batcher(indices, 1, batch)
         batches = iter(batcher)
-        pending: dict = {}
+        pending: dict = {}  # future -> its cell indices, in submission order
 
-        def submit() -> list:
-            b = next(batches, None)
-            if b is None:
-                return []
-            items = [(i, grid[i]) for i in b]
-            fut = client.submit(run_batch, func, seed, items, None, resources=resources, pure=False)
-            pending[fut] = b
-            return [fut]
+        def fill() -> None:
+            while len(pending) < 2 * batcher.workers and (b := next(batches, None)) is not None:
+                items = [(i, grid[i]) for i in b]
+                try:
+                    fut = client.submit(run_batch, func, seed, items, None, resources=resources, pure=False)
+                except Exception as exc:  # noqa: BLE001 - the client cannot send: the scheduler is gone
+                    raise cluster.lost(exc) from exc
+                pending[fut] = b
 
-        batcher.workers = _threads(client)
-        first = [f for _ in range(2 * batcher.workers) for f in submit()]
-        flow = as_completed(first, loop=client.loop)
-        checked = time.monotonic()
-        for fut in flow:
-            b = pending.pop(fut)
-            try:
-                outcomes = _observed(fut.result(), batcher)
-            except Exception as exc:  # noqa: BLE001 - recorded per cell, retried next run
-                tb = traceback.format_exc()
-                outcomes = [Outcome(i, None, f"{type(exc).__name__}: {exc}", tb, 0.0) for i in b]
-            fut.release()
-            yield from outcomes
-            if time.monotonic() - checked > 2.0:  # the cluster may grow or shrink
-                batcher.workers, checked = _threads(client), time.monotonic()
-            while len(pending) < 2 * batcher.workers and (new := submit()):
-                flow.update(new)
+        cluster.check(force=True)
+        batcher.workers = max(1, cluster.threads)  # a cluster still starting gets work
+        fill()
+        while pending:
+            with client.as_current():  # ``wait`` uses the current client
+                try:
+                    wait(list(pending), timeout=POLL_S, return_when="FIRST_COMPLETED")
+                except (TimeoutError, CancelledError):  # nothing finished yet / cancelled: sorted out below
+                    pass
+            lost: BaseException | str | None = None
+            for fut in [f for f in pending if f.done()]:
+                if fut.cancelled():  # the client cancels every task when it loses the scheduler
+                    lost = "its tasks were cancelled"
+                    continue
+                b = pending.pop(fut)
+                try:
+                    outcomes = _observed(fut.result(timeout=result_timeout), batcher)
+                except Exception as exc:  # noqa: BLE001 - recorded per cell, retried next run
+                    if not cluster.connected() or isinstance(exc, CancelledError):
+                        lost = exc
+                        continue
+                    if isinstance(exc, TimeoutError) and fut.status != "error":
+                        pending[fut] = b  # its result's worker died: the scheduler recomputes it
+                        continue
+                    tb = traceback.format_exc()
+                    outcomes = [Outcome(i, None, _one_line(exc), tb, 0.0) for i in b]
+                fut.release()
+                yield from outcomes
+            if lost is not None:
+                raise cluster.lost(lost)
+            cluster.check()
+            batcher.workers = max(1, cluster.threads)  # the cluster may grow or shrink
+            fill()
     finally:
-        client.close()
+        _close(client)

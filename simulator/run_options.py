@@ -4,13 +4,16 @@ Every function of the library that computes a grid of cells — :func:`sgdtails.
 the theorem checks of :mod:`sgdtails.theory`, the figures that sweep, the real-network sweep —
 takes these options as one ``run=`` argument. Each cell draws from its own seed, so the random
 numbers never depend on them: in this process, on local processes or on a Dask cluster, with or
-without a cache (one caveat: a multi-threaded BLAS may change the last bits of singular values,
-and local workers run BLAS on one thread). Only the command line reads environment variables (``SGDTAILS_SCHEDULER``); the library
-never does.
+without a cache, every cell computes with BLAS and OpenMP held to one thread
+(:func:`sgdtails.simulator._threads.pinned_threads`), so its output is the same to the last bit
+whatever the backend and ``OPENBLAS_NUM_THREADS``. Only the command line reads environment
+variables (``SGDTAILS_SCHEDULER``); the library never does.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 import os
 import sys
 from dataclasses import dataclass
@@ -42,6 +45,12 @@ class RunOptions:
     progress : bool or None
         Show a progress bar (cells done, rate, time left) on stderr: always (True), never (False),
         or only when stderr is a terminal (None, default).
+    worker_timeout : float or None
+        With ``scheduler``: seconds the run waits while no Dask worker (able to run the cells) is
+        connected, at the start or after losing every worker, before it stops with
+        :class:`~sgdtails.simulator._sweep_backends.BackendLost` (finished cells are kept; a
+        rerun resumes). Default 60; None waits for workers forever (e.g. a batch queue that
+        starts them late).
     """
 
     jobs: int | None = 1
@@ -49,6 +58,7 @@ class RunOptions:
     cache_dir: str | None = None
     resume: bool = True
     progress: bool | None = None
+    worker_timeout: float | None = 60.0
 
     def __post_init__(self) -> None:
         if self.jobs is not None:
@@ -62,6 +72,11 @@ class RunOptions:
         check_bool(self.resume, "resume")
         if self.progress is not None:
             check_bool(self.progress, "progress")
+        if self.worker_timeout is not None:
+            t = self.worker_timeout
+            if isinstance(t, bool) or not isinstance(t, numbers.Real) or not math.isfinite(t) or t <= 0:
+                raise ValueError(f"worker_timeout must be None or a positive number of seconds, got {t!r}")
+            object.__setattr__(self, "worker_timeout", float(t))
 
     @property
     def in_process(self) -> bool:

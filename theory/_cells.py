@@ -13,10 +13,13 @@ scheduler, no ``cache_dir``) they run in this process, one after the other. Othe
 name, its config and the *full* seed ``cell_seed(root, *key, trial)`` (root entropy, spawn key,
 pool size). :func:`sweep_cell` rebuilds that seed and ignores the stream the runner passes
 (``cell_seed(study.seed, index)``), so a cell draws the same numbers in or out of a sweep, whatever
-the backend (one caveat: a multi-threaded BLAS may change the last bits of singular values, and
-local workers run BLAS on one thread), and finished cells are cached and reused (``resume``). The trials are the
-outer loop of the grid, so raising ``trials`` reuses the earlier cells. A failed cell raises
-``RuntimeError`` naming it: a check cannot give a verdict with missing cells.
+the backend, and finished cells are cached and reused (``resume``). Every cell computes with BLAS
+and OpenMP held to one thread (:func:`sgdtails.simulator._threads.pinned_threads`, in this process
+as on every backend), so its output is the same to the last bit for ``jobs=1``, ``jobs=n``, a Dask
+cluster and any ``OPENBLAS_NUM_THREADS`` (a multi-threaded BLAS changes the last bits of singular
+values and eigenvalues). The trials are the outer loop of the grid, so raising ``trials`` reuses
+the earlier cells. A failed cell raises ``RuntimeError`` naming it: a check cannot give a verdict
+with missing cells.
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from sgdtails.simulator._threads import pinned_threads
 from sgdtails.simulator.fingerprint import engine_fingerprint
 from sgdtails.simulator.run_options import RunOptions
 from sgdtails.simulator.streams import SeedLike, as_seed_sequence
@@ -100,7 +104,9 @@ def run_grid(
         for name, config, key in cases:
             rows = []
             for t in range(trials):
-                rows.append(np.atleast_1d(np.asarray(cell(config, cell_seed(root, *key, t)), dtype=float)))
+                with pinned_threads():  # one BLAS thread, as on every backend (module docstring)
+                    value = cell(config, cell_seed(root, *key, t))
+                rows.append(np.atleast_1d(np.asarray(value, dtype=float)))
                 bar.update()
             out[name] = np.vstack(rows)
     return out
