@@ -142,7 +142,8 @@ def compute(config: FigureS1Config = FigureS1Config(), *, run: RunOptions = RunO
         Rows ``alpha_index, alpha, structure, scheme, pruning_ratio, eps, p, size``, ordered by
         α index, structure, scheme.
     """
-    study = Study(NAME, s1_cell, _grid(config), seed=config.seed, version=f"1+{engine_fingerprint()}")
+    study = Study(NAME, s1_cell, _grid(config), seed=config.seed, version=f"1+{engine_fingerprint()}",
+                  columns=("scheme", "pruning_ratio"))  # a stored record lacking one is recomputed
     result = run_study(study, run=run)
     if result.failed:
         raise RuntimeError(f"{len(result.failed)} Figure S1 cells failed, first: {result.failed[0]['error']}")

@@ -219,6 +219,11 @@ def cohen_kappa(labels: np.ndarray, pred: np.ndarray, classes: int) -> float:
     return (p_o - p_e) / (1.0 - p_e) if p_e < 1.0 else math.nan
 
 
+CELL_FIELDS = ("scheme", "scope", "target_ratio", "pruning_ratio", "rel_accuracy", "cohen_kappa", "top_share",
+               "pred_top_share")
+"""The fields of every row :func:`pruning_cell` returns (a stored record lacking one is recomputed)."""
+
+
 def pruning_cell(cell: PruningCell, seed: np.random.SeedSequence) -> list[dict[str, object]]:
     """Build the cell's network and data from ``seed``, label, prune under every scheme/ratio, score."""
     import torch
@@ -283,7 +288,7 @@ def compute(config: PruningStudyConfig = PruningStudyConfig(), *, run: RunOption
     if device == "cuda" and run.jobs is None and run.scheduler is None:
         run = run.replace(jobs=1)  # one process drives the GPU (local workers would each initialise CUDA)
     study = Study(NAME, pruning_cell, _grid(config, device), seed=config.seed, version=f"1+{engine_fingerprint()}",
-                  resources={"GPU": 1} if device == "cuda" else None)
+                  resources={"GPU": 1} if device == "cuda" else None, columns=CELL_FIELDS)
     result = run_study(study, run=run)
     if result.failed:
         raise RuntimeError(f"{len(result.failed)} pruning-study cells failed, first: {result.failed[0]['error']}")

@@ -3,7 +3,7 @@
 Each figure module offers ``config_for_scale(scale, seed)``, ``compute(config, …) -> table`` and
 ``plot(table) -> Figure``; :func:`run_figure` picks the config, times the computation and writes
 ``OUT/<name>.png``, ``OUT/<name>.csv`` and ``OUT/<name>.json``. The sweeps (Figure S1, the pruning
-study) keep every finished cell under ``OUT/<study>/cells/`` unless ``run.cache_dir`` says
+study) keep every finished cell under ``OUT/<study>/cells.sqlite`` unless ``run.cache_dir`` says
 otherwise, so an interrupted run resumes without recomputing them; the same seed reproduces every
 CSV byte for byte. :func:`run_realnets_figures` draws the real-network figures (1–7, S2, S3 and
 trained-vs-synthetic) from trained runs (:mod:`sgdtails.realnets.plots`).

@@ -44,6 +44,12 @@ def _mean(rows: list[dict], key: str) -> float | None:
     return float(np.mean(vals)) if vals else None
 
 
+RUN_FIELDS = ("status", "iterations", "converged_at", "train_loss", "train_acc", "test_acc", "wall", "eta_over_b",
+              "run_dir")
+"""Fields of every record of :func:`run_cell`; with ``analyze`` also :data:`ANALYSIS_FIELDS`."""
+ANALYSIS_FIELDS = ("mean_alpha_paper", "mean_alpha_mmo", "mean_pr_magnitude")
+
+
 def run_cell(cell: SweepCell, seed: np.random.SeedSequence) -> dict:
     """Train ``cell.run`` (seeded by its own ``seed`` field, so a run is named by its config) and summarise it."""
     del seed  # the run's seed is part of its spec and its directory name
@@ -66,7 +72,8 @@ def realnets_study(grid_name: str, out_dir: str | os.PathLike[str], *, data_dir:
     runs_dir = str(Path(out_dir).resolve())
     cells = [SweepCell(spec, runs_dir, data_dir, analyze) for spec in grid(grid_name)]
     resources = {"GPU": 1} if grid_name == "paper" else None
-    return Study(f"realnets_{grid_name}", run_cell, cells, version=STUDY_VERSION, resources=resources)
+    columns = RUN_FIELDS + (ANALYSIS_FIELDS if analyze else ())
+    return Study(f"realnets_{grid_name}", run_cell, cells, version=STUDY_VERSION, resources=resources, columns=columns)
 
 
 def run_realnets(grid_name: str, *, runs_dir: str | os.PathLike[str], data_dir: str | None = None,

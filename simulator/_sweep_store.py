@@ -1,29 +1,27 @@
-"""On-disk state of a sweep (:mod:`sgdtails.simulator.sweep`): cell hashes, record files, the tidy CSV.
+"""What a sweep (:mod:`sgdtails.simulator.sweep`) stores about a cell: hashes, canonical configs, rows.
 
-Layout under ``out_dir/<name>/``: ``cells/<hash>.json`` (one finished cell), ``failed/<hash>.json``
-(one failed cell, removed once it succeeds), ``<name>.csv`` and ``manifest.json``. Every file is
-written atomically (:mod:`sgdtails.simulator.records`), so a killed runner leaves whole files or none.
+A cell's hash (:func:`cell_hash`) names its record in the study's cell store
+(:mod:`sgdtails.simulator._cell_store`); :func:`normalize_rows` turns what a cell function returned
+into rows of plain scalars, :func:`rows_json` into the canonical JSON that is stored and
+checksummed, and :func:`check_rows` is the shape every stored record must have to be reused.
 """
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import json
-import threading
-from collections.abc import Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from sgdtails.simulator.records import write_json
-
 __all__ = [
-    "RecordWriter",
     "canonical_config",
+    "canonical_json",
     "cell_hash",
+    "check_rows",
     "flatten_config",
     "normalize_rows",
+    "rows_json",
 ]
 
 _SCALARS = (bool, int, float, str, type(None))
@@ -58,6 +56,11 @@ def canonical_config(config: object, where: str = "config") -> object:
 
 def _dumps(obj: object) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def canonical_json(config: object) -> str:
+    """The canonical JSON text of a config (sorted keys, compact, ASCII): what its record must say."""
+    return _dumps(canonical_config(config))
 
 
 def cell_hash(config: object, *, func: str, version: str, package: str, seed: int, index: int) -> str:
@@ -97,10 +100,13 @@ def flatten_config(config: object) -> dict[str, object]:
 
 
 def normalize_rows(record: object, reserved: Iterable[str]) -> list[dict[str, object]]:
-    """A cell's return value (one dict, or a list of dicts) as a list of rows of plain scalars."""
+    """A cell's return value (one dict, or a non-empty list of dicts) as a list of rows of plain scalars."""
     rows = [record] if isinstance(record, Mapping) else record
     if not isinstance(rows, (list, tuple)) or not all(isinstance(r, Mapping) for r in rows):
         raise TypeError(f"a cell must return a dict or a list of dicts, got {type(record).__name__}")
+    if not rows:
+        raise TypeError("a cell must return a dict or a non-empty list of dicts, got an empty list "
+                        "(a cell without rows would vanish from the CSV)")
     taken = set(reserved)
     out = []
     for row in rows:
@@ -115,39 +121,37 @@ def normalize_rows(record: object, reserved: Iterable[str]) -> list[dict[str, ob
     return out
 
 
-class RecordWriter:
-    """Atomic JSON writes on a few threads (one fsync costs ~ms; concurrent fsyncs overlap).
+def rows_json(rows: Sequence[Mapping[str, object]]) -> str:
+    """The canonical JSON of a cell's rows: compact, keys in the cell's order (it orders the CSV columns).
 
-    At most ``max_pending`` writes wait at a time (``submit`` blocks beyond); the first failed
-    write is re-raised by the next ``submit`` or by ``close``.
+    Floats round-trip exactly (``repr``), non-finite ones as ``NaN``/``Infinity``, so the rows
+    read back give the same CSV bytes.
     """
+    return json.dumps(rows, separators=(",", ":"), ensure_ascii=False, allow_nan=True)
 
-    def __init__(self, threads: int = 4, max_pending: int = 512) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sweep-writer")
-        self._slots = threading.BoundedSemaphore(max_pending)
-        self._errors: list[BaseException] = []
 
-    def _done(self, fut: Future) -> None:
-        self._slots.release()
-        error = fut.exception()
-        if error is not None:
-            self._errors.append(error)
+def check_rows(rows: object, reserved: Collection[str], columns: Collection[str] | None = None) -> str | None:
+    """Why ``rows`` (read back from a record) cannot be a cell's rows, or None when they can.
 
-    def submit(self, path: Path, obj: object, *, remove: Path | None = None) -> None:
-        """Write ``obj`` to ``path``; then delete ``remove`` (a stale failure file) if given."""
+    They must be a non-empty list of dicts of scalars (bool, int, float, str, None) keyed by str,
+    none of whose keys is ``reserved`` (the config's fields and ``cell``), each holding every field
+    of ``columns`` when given.
+    """
+    if not isinstance(rows, list) or not rows:
+        return "its rows are not a non-empty list" if isinstance(rows, list) else "its rows are not a list"
+    for j, row in enumerate(rows):
+        if not isinstance(row, dict):
+            return f"its row {j} is not a dict but {type(row).__name__}"
+        for key, value in row.items():
+            if not isinstance(key, str):
+                return f"its row {j} has a non-str key {key!r}"
+            if key in reserved:
+                return f"its row {j} has the reserved field {key!r} (a config field or 'cell')"
+            if not isinstance(value, _SCALARS):
+                return f"its row {j} field {key!r} is not a scalar but {type(value).__name__}"
+        if columns is not None:
+            missing = [c for c in columns if c not in row]
+            if missing:
+                return f"its row {j} lacks the field {missing[0]!r}"
+    return None
 
-        def job() -> None:
-            write_json(path, obj, indent=None, sort_keys=False)
-            if remove is not None:
-                remove.unlink(missing_ok=True)
-
-        if self._errors:
-            raise self._errors[0]
-        self._slots.acquire()
-        self._pool.submit(job).add_done_callback(self._done)
-
-    def close(self) -> None:
-        """Wait for every write; re-raise the first error."""
-        self._pool.shutdown(wait=True)
-        if self._errors:
-            raise self._errors[0]

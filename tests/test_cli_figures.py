@@ -1,5 +1,6 @@
 """``sgdtails figure``: exit codes, outputs, byte-identical CSVs, resuming an interrupted sweep."""
 import json
+import sqlite3
 
 import pytest
 
@@ -81,10 +82,11 @@ def test_interrupted_pruning_study_resumes(tmp_path, tiny, capsys):
     csv_path = tmp_path / "pruning_study_cpu.csv"
     first = csv_path.read_bytes()
     assert b"cohen_kappa" in first.splitlines()[0] and b"top_share" in first.splitlines()[0]
-    cells = sorted((tmp_path / "pruning_study" / "cells").glob("*.json"))
-    assert len(cells) == 6
-    for path in cells[:2]:  # as if the run had been killed before these two finished
-        path.unlink()
+    conn = sqlite3.connect(tmp_path / "pruning_study" / "cells.sqlite")
+    with conn:
+        assert conn.execute("SELECT count(*) FROM cells").fetchone()[0] == 6
+        conn.execute("DELETE FROM cells WHERE cell < 2")  # as if the run had been killed before these two finished
+    conn.close()
     capsys.readouterr()
     assert main(argv) == 0
     assert "2 computed, 4 reused, 0 failed" in capsys.readouterr().err

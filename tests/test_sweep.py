@@ -5,6 +5,7 @@ import dataclasses
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -31,6 +32,15 @@ from sgdtails.simulator.sweep import Study, StudyResult, cell_seed, run_study
 
 TESTS = Path(__file__).resolve().parent
 HASH_KEYS = {"func": "sweep_cells:s1_cell", "version": "v1", "package": "0.1.0", "seed": 3, "index": 5}
+
+
+def _stored(study_dir: Path, table: str = "cells") -> dict[str, dict]:
+    """The rows of a table of a study's cell store, by hash (read directly, as a user would)."""
+    with sqlite3.connect(study_dir / "cells.sqlite") as conn:
+        conn.row_factory = sqlite3.Row
+        rows = {r["hash"]: dict(r) for r in conn.execute(f"SELECT * FROM {table}")}
+    conn.close()
+    return rows
 
 
 def _env() -> dict:
@@ -102,8 +112,10 @@ def test_a_raising_cell_is_recorded_and_the_others_finish(tmp_path, jobs):
     assert result.failed[0]["config"] == {"k": 2}
     assert result.failed[0]["error"] == "RuntimeError: cell two exploded"
     assert "boom_cell" in result.failed[0]["traceback"]
-    stored = json.loads((tmp_path / "boom" / "failed" / f"{result.failed[0]['hash']}.json").read_text())
+    stored = _stored(tmp_path / "boom", "failed")[result.failed[0]["hash"]]
     assert stored["error"] == "RuntimeError: cell two exploded" and "Traceback" in stored["traceback"]
+    assert stored["cell"] == 2 and json.loads(stored["config"]) == {"k": 2}
+    assert not (tmp_path / "boom" / "failed").exists() and not (tmp_path / "boom" / "cells").exists()
     manifest = json.loads(result.manifest_path.read_text())
     assert manifest["n_failed"] == 1 and manifest["failures"][0]["cell"] == 2
     assert [c["status"] for c in manifest["cells"]] == ["computed"] * 2 + ["failed"] + ["computed"] * 2
@@ -122,13 +134,13 @@ def test_failed_cells_are_retried_next_run(tmp_path):
     study = Study("flaky", flaky_cell, [{"k": k, "trap": str(trap)} for k in range(4)])
     first = run_study(study, run=RunOptions(cache_dir=tmp_path / "out", jobs=1, progress=False))
     assert (first.n_computed, first.n_reused, len(first.failed)) == (3, 0, 1)
-    failed_file = tmp_path / "out" / "flaky" / "failed" / f"{first.failed[0]['hash']}.json"
-    assert failed_file.exists()
+    assert set(_stored(tmp_path / "out" / "flaky", "failed")) == {first.failed[0]["hash"]}
     trap.unlink()
     second = run_study(study, run=RunOptions(cache_dir=tmp_path / "out", jobs=1, progress=False))
     assert (second.n_computed, second.n_reused, second.failed) == (1, 3, [])
     assert second.summary == "1 computed, 3 reused, 0 failed"
-    assert not failed_file.exists()
+    assert _stored(tmp_path / "out" / "flaky", "failed") == {}
+    assert first.failed[0]["hash"] in _stored(tmp_path / "out" / "flaky")
     assert [r["value"] for r in second.rows] == [0.5, 1.5, 2.5, 3.5]
 
 
@@ -152,6 +164,9 @@ def test_table_records_give_one_row_each(tmp_path):
     study = Study("table", table_cell, [{"rows": r} for r in (2, 0, 3)], seed=5)
     result = run_study(study, run=RunOptions(cache_dir=tmp_path, jobs=1, progress=False))
     assert [(r["cell"], r["j"]) for r in result.rows] == [(0, 0), (0, 1), (2, 0), (2, 1), (2, 2)]
+    # a cell without rows would vanish from the CSV: it is a failed cell, retried next run
+    assert [f["cell"] for f in result.failed] == [1]
+    assert result.failed[0]["error"].startswith("TypeError: a cell must return a dict or a non-empty list of dicts")
     z = np.random.default_rng(cell_seed(5, 2)).standard_normal(3)
     assert [r["z"] for r in result.rows[2:]] == z.tolist()
     assert result.csv_path.read_text().splitlines()[0] == "cell,rows,j,z"
@@ -233,11 +248,11 @@ KILL_SCRIPT = textwrap.dedent(
 
 
 def test_resume_after_sigkill_equals_an_uninterrupted_run(tmp_path):
-    cells = tmp_path / "killed" / "slow" / "cells"
+    study_dir = tmp_path / "killed" / "slow"
     proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(tmp_path / "killed")], cwd=TESTS, env=_env())
     try:
         deadline = time.monotonic() + 60
-        while not (cells.is_dir() and len(list(cells.glob("*.json"))) >= 8):
+        while not ((study_dir / "cells.sqlite").is_file() and len(_stored_or_empty(study_dir)) >= 8):
             assert time.monotonic() < deadline and proc.poll() is None, "runner never wrote 8 records"
             time.sleep(0.01)
         proc.send_signal(signal.SIGKILL)
@@ -246,12 +261,21 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=30)
-    before = {p.name: p.stat().st_mtime_ns for p in cells.glob("*.json")}
+    before = {h: r["written"] for h, r in _stored(study_dir).items()}
     assert 8 <= len(before) < 40
-    assert all("rows" in json.loads((cells / name).read_text()) for name in before)  # none torn
     resumed = run_study(sleep_study(), run=RunOptions(cache_dir=tmp_path / "killed", jobs=2, progress=False))
     assert (resumed.n_reused, resumed.n_computed, resumed.failed) == (len(before), 40 - len(before), [])
-    assert {name: (cells / name).stat().st_mtime_ns for name in before} == before
+    after = _stored(study_dir)
+    assert {h: after[h]["written"] for h in before} == before  # the finished cells were not rewritten
+    assert len(after) == 40 and _stored(study_dir, "claims") == {}
     whole = run_study(sleep_study(), run=RunOptions(cache_dir=tmp_path / "whole", jobs=1, progress=False))
     assert resumed.csv_path.read_bytes() == whole.csv_path.read_bytes()
-    assert not list(cells.glob("*.tmp"))
+    assert not list(study_dir.glob("*.tmp"))
+
+
+def _stored_or_empty(study_dir: Path) -> dict:
+    """``_stored`` while another process may still be creating the store (then: nothing yet)."""
+    try:
+        return _stored(study_dir)
+    except sqlite3.Error:
+        return {}
