@@ -315,12 +315,12 @@ READ_ONLY = textwrap.dedent(
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="file permissions as on Linux")
+@pytest.mark.skipif(sys.platform == "linux" and os.geteuid() == 0 and shutil.which("setpriv") is None,
+                    reason="root ignores file permissions, and setpriv (to drop that power) is missing")
 def test_a_read_only_store_is_moved_aside_and_a_read_only_folder_refused(tmp_path):
     # root ignores file permissions: run the scenario without the capabilities that override them
     prefix = []
     if os.geteuid() == 0:
-        if shutil.which("setpriv") is None:
-            pytest.skip("running as root without setpriv")
         caps = "-dac_override,-dac_read_search,-fowner"
         prefix = ["setpriv", f"--bounding-set={caps}", f"--inh-caps={caps}"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))}
