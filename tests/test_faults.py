@@ -64,17 +64,34 @@ def _sleep_grid(n: int, sleep: float) -> list[SleepConfig]:
 
 
 def _consume(outcomes, fault_after: int, fault) -> tuple[list, BackendLost, float]:
-    """Collect outcomes; call ``fault()`` after ``fault_after`` of them; return (outcomes, the error, s after fault)."""
+    """Collect outcomes; call ``fault()`` after ``fault_after`` of them; return (outcomes, the error, s after fault).
+
+    The generator runs in a thread, so a run that hangs after the fault (planted: the worker timeout
+    disabled) fails this test after ``LIVENESS_S`` instead of hanging it.
+    """
     got: list = []
-    faulted = None
-    with pytest.raises(BackendLost) as info:
-        for outcome in outcomes:
-            got.append(outcome)
-            if len(got) == fault_after:
-                fault()
-                faulted = time.monotonic()
-    assert faulted is not None, "the run ended before the fault was injected"
-    return got, info.value, time.monotonic() - faulted
+    ended: list[BaseException | None] = []
+    faulted: list[float] = []
+
+    def consume() -> None:
+        try:
+            for outcome in outcomes:
+                got.append(outcome)
+                if len(got) == fault_after:
+                    fault()
+                    faulted.append(time.monotonic())
+        except BaseException as exc:  # noqa: BLE001 - examined below
+            ended.append(exc)
+        else:
+            ended.append(None)
+
+    thread = threading.Thread(target=consume, daemon=True)
+    thread.start()
+    thread.join(timeout=START_TIMEOUT_S + LIVENESS_S)
+    assert faulted, "the fault was never injected (or the run ended before it)"
+    assert ended, f"the run did not end within {LIVENESS_S:g} s of the fault"
+    assert isinstance(ended[0], BackendLost), f"the run ended with {ended[0]!r}, not BackendLost"
+    return got, ended[0], time.monotonic() - faulted[0]
 
 
 def _assert_valid(got: list, grid: list, seed: int) -> None:
