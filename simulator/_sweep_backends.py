@@ -9,6 +9,7 @@ overhead per cell), expensive cells one by one (a killed run loses little).
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -279,6 +280,36 @@ class _Cluster:
             raise BackendLost(f"no Dask worker{able} joined {self.address} within {self.worker_timeout:g} s")
 
 
+class _QuietWhileLost(logging.Filter):
+    """Drops what Dask's client side logs while its scheduler connection is broken or closing.
+
+    Once the scheduler is gone the client logs its failed reconnections and closed comms, often
+    with tracebacks (seen: an ERROR from ``distributed.client`` with a ``CancelledError``
+    traceback, an INFO from ``distributed.batched`` with a ``CommClosedError`` one); the run
+    reports that loss itself, in one line (:class:`BackendLost`). Records logged while the client
+    is connected pass. A logger's filters do not see its children's records, so each logger that
+    was seen is named.
+    """
+
+    LOGGERS = ("distributed.client", "distributed.core", "distributed.batched", "distributed.comm.core",
+               "distributed.comm.tcp", "distributed.utils")
+
+    def __init__(self, client: Any) -> None:
+        super().__init__()
+        self.client = client
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.client.status == "running"
+
+    def install(self) -> None:
+        for name in self.LOGGERS:
+            logging.getLogger(name).addFilter(self)
+
+    def remove(self) -> None:
+        for name in self.LOGGERS:
+            logging.getLogger(name).removeFilter(self)
+
+
 def _close(client: Any) -> None:
     """Close a client, whatever state its scheduler connection is in (never raises)."""
     try:
@@ -316,6 +347,8 @@ def run_dask(
         raise BackendLost(f"cannot reach the Dask scheduler at {scheduler}: {_one_line(exc)}") from exc
     cluster = _Cluster(client, scheduler, resources, worker_timeout)
     result_timeout = RESULT_TIMEOUT_S if worker_timeout is None else min(RESULT_TIMEOUT_S, worker_timeout)
+    quiet = _QuietWhileLost(client)
+    quiet.install()  # for the whole run, closing included
     try:
         batcher = Batcher(indices, 1, batch)
         batches = iter(batcher)
@@ -365,3 +398,4 @@ def run_dask(
             fill()
     finally:
         _close(client)
+        quiet.remove()
