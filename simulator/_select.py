@@ -18,7 +18,9 @@ import numpy as np
 
 from sgdtails.simulator._jit import jit
 
-__all__ = ["CHUNK", "N_BINS", "Histogram", "finite_abs_max", "gather", "histogram", "keys_of", "max_prunable", "smallest_sum"]
+__all__ = ["CHUNK", "N_BINS", "Histogram", "finite_abs_max", "gather", "histogram", "keys_of", "log_pow_sum", "max_prunable",
+           "min_nonzero_abs",
+           "smallest_sum"]
 
 CHUNK = 1 << 20
 N_BINS = 1 << 16
@@ -114,6 +116,21 @@ _abs_max_parallel = jit(parallel=True)(_abs_max)
 _abs_max_serial = jit(_abs_max)
 
 
+@jit
+def _min_nonzero_abs(x: np.ndarray) -> float:
+    m = np.inf
+    for i in range(x.shape[0]):
+        v = abs(x[i])
+        if v > 0.0 and v < m:
+            m = v
+    return m
+
+
+def min_nonzero_abs(x: np.ndarray) -> float:
+    """Min |x_i| over the nonzero x_i of an array (inf if all vanish), in one pass without copies."""
+    return float(_min_nonzero_abs(np.ascontiguousarray(x, dtype=np.float64).ravel()))
+
+
 def finite_abs_max(x: np.ndarray) -> float:
     """Max |x_i| of a 1-D float64 array in one pass; raises ValueError if some entry is not finite."""
     m, z = (_abs_max_parallel if x.shape[0] > CHUNK else _abs_max_serial)(x)
@@ -165,7 +182,9 @@ class Histogram:
             self.sums += sums[r]
 
     def total(self) -> float:
-        return float(self.sums.sum())
+        """Σ y over all bins (inf, without a warning, if it overflows: callers check)."""
+        with np.errstate(over="ignore"):
+            return float(self.sums.sum())
 
 
 def gather_range(x: np.ndarray, scale: float, square: bool, counts: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -253,14 +272,29 @@ def _take_sorted(y: np.ndarray, budget: float) -> int:
     return taken
 
 
-def max_prunable(x: np.ndarray, scale: float, square: bool, budget_ratio: float) -> int:
+def max_prunable(x: np.ndarray, scale: float, square: bool, budget_ratio: float, *, budget: float | None = None) -> int:
     """Largest m with (sum of the m smallest y) ≤ budget_ratio · Σ y, y as in :func:`histogram`.
 
-    ``x`` is a 1-D float64 array (not modified).
+    ``x`` is a 1-D float64 array (not modified). With ``budget``, the bound is that absolute value
+    instead (Σ y is then not used; every y must be finite).
     """
     hist = Histogram()
     counts, _ = hist.add(x, scale, square)
-    key, below, left = budget_boundary(hist, budget_ratio * hist.total())
+    key, below, left = budget_boundary(hist, budget_ratio * hist.total() if budget is None else budget)
     if key < 0:
         return int(below)
     return finish_prunable(gather_range(x, scale, square, counts, key, key), below, left)
+
+
+def log_pow_sum(la: np.ndarray, q: float, axis: int | None = None) -> np.ndarray:
+    """Log Σ exp(q·la) (along ``axis``), la = log|a| (−inf for zeros): log Σ|a|^q with no under/overflow.
+
+    Each term is taken relative to the largest, so the sum lies in [1, n] (−inf when all a vanish).
+    """
+    top = np.max(la, axis=axis, keepdims=True)
+    safe = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(under="ignore", invalid="ignore"):
+        total = np.sum(np.exp(q * (la - safe)), axis=axis, keepdims=True)
+        with np.errstate(divide="ignore"):
+            out = np.where(np.isfinite(top), q * safe + np.log(total), -np.inf)
+    return np.squeeze(out) if axis is None else np.squeeze(out, axis=axis)

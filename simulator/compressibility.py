@@ -6,6 +6,15 @@ entries that achieves the error (k = 0 when ε ≥ 1). Found by an exact O(d) we
 (``scheme="singular"``: Schatten-p error, Frobenius at p = 2, Theorem 2) or over columns ranked by
 their ℓp norms (``scheme="nodes"``: the ℓp error of vec(W) equals that of the column norms,
 Theorem 3). Figures 3 and S1 use ε = 0.1, p = 2.
+
+Range: every finite w (subnormal to ±max) and p > 0 has a well-defined answer. The budget
+ε^p Σ|w_i|^p is summed directly (scaled so that max|w_i| ∈ [1/2, 1)) when that is accurate, i.e. when
+ε^p 2^(−p) ≥ 2^(−900) (2^(−80) for float32 singular values or column norms) and, for p < 1, no
+nonzero scaled value underflows; otherwise (large p such as p = 3000, tiny ε, tiny p, subnormal
+entries) the same selection runs on z_i = exp(p(log|w_i| − log max|w|) − p log ε) against the budget
+Σ exp(p(log|w_i| − log max|w|)) ∈ [1, d], which neither underflows nor overflows where it matters
+(entries too large ever to be pruned are capped at 2^1000). For ε < 1 at least one entry is always
+kept (κ ≥ 1/d), as the definition requires.
 """
 from __future__ import annotations
 
@@ -14,8 +23,8 @@ import math
 import numpy as np
 
 from sgdtails.simulator._layers import as_layers
-from sgdtails.simulator._select import finite_abs_max, max_prunable
-from sgdtails.simulator.masks import node_norms
+from sgdtails.simulator._select import finite_abs_max, log_pow_sum, max_prunable, min_nonzero_abs
+from sgdtails.simulator.masks import UNDERFLOW_FLOOR, node_norms, node_sums_ok, singular_values
 from sgdtails.simulator.validate import check_choice, check_eps, check_p, finite_array
 from sgdtails.simulator.vocabulary import SCHEMES
 
@@ -26,8 +35,11 @@ def scheme_values(w: object, scheme: str, p: float) -> tuple[np.ndarray, float]:
     """The values whose ℓp tail is the error of ``scheme``, and 1/max|value| to scale them by.
 
     magnitude: the entries of all layers (signed; their magnitudes count); singular: σ_i(W);
-    nodes: the column norms ‖W(i)‖_p. Returns ``(values, scale)``, scale a power of two with
-    max|value|·scale ∈ [1/2, 1), or 0 when all values vanish.
+    nodes: the column norms ‖W(i)‖_p (divided by max|W|, as :func:`~sgdtails.simulator.masks.node_norms`
+    returns them). Returns ``(values, scale)``, scale a power of two with max|value|·scale ∈ [1/2, 1), or 0
+    when all values vanish. Singular values of a W with max|W| ≥ 2^960 come multiplied by an exact power of
+    two 2^(−j) (so that σ_1 does not overflow); the values of nodes at tiny p may be inf: :func:`min_kappa`
+    then works on logarithms instead.
     """
     check_choice(scheme, "scheme", SCHEMES)
     if scheme == "magnitude":
@@ -37,10 +49,24 @@ def scheme_values(w: object, scheme: str, p: float) -> tuple[np.ndarray, float]:
         v = np.ascontiguousarray(v, dtype=np.float64)
     else:
         A = finite_array(w, "w", ndim=2)
-        v = np.linalg.svd(A, compute_uv=False) if scheme == "singular" else node_norms(A, p, 0)
+        if scheme == "singular":
+            v = singular_values(A)[0]
+        else:
+            with np.errstate(over="ignore", under="ignore"):
+                v = node_norms(A, p, 0)
+            if not np.isfinite(v).all():
+                raise ValueError(f"the column l_p norms of w overflow float64 at p={p:g}")
     top = finite_abs_max(v)
     # A power of two: scaling is then exact, so results equal those of unscaled (streamed) sums.
-    return v, (2.0 ** -math.frexp(top)[1] if top > 0.0 else 0.0)
+    return v, _pow2_scale(top)
+
+
+def _pow2_scale(top: float) -> float:
+    """2^(−e) with top·2^(−e) ∈ [1/2, 1); 0 for top = 0; inf where 2^(−e) overflows (subnormal top)."""
+    if top == 0.0:
+        return 0.0
+    e = math.frexp(top)[1]
+    return 2.0**-e if e > -1023 else math.inf
 
 
 def min_kappa(w: object, eps: float, *, p: float = 2.0, scheme: str = "magnitude") -> float:
@@ -62,21 +88,90 @@ def min_kappa(w: object, eps: float, *, p: float = 2.0, scheme: str = "magnitude
     -------
     float
         k/d with k the smallest number kept such that the relative ℓp error is ≤ ε; then
-        ``relative_error(w, prune_magnitude(w, min_kappa(w, eps)))`` ≤ ε (for k ≥ 1).
+        ``relative_error(w, prune_magnitude(w, min_kappa(w, eps)))`` ≤ ε (for k ≥ 1). k = 0 exactly
+        when ε ≥ 1; for ε < 1, k ≥ 1. Any finite w (not all zeros) and p > 0 are accepted: extreme p
+        or magnitudes are handled in the scaled domain of the module docstring.
+
+    Raises
+    ------
+    ValueError
+        If w holds NaN/inf or only zeros (the relative error is undefined), or an argument is invalid.
     """
     e = check_eps(eps)
     q = check_p(p)
-    v, scale = scheme_values(w, scheme, q)
+    check_choice(scheme, "scheme", SCHEMES)
+    if scheme == "nodes":
+        A = finite_array(w, "w", ndim=2)
+        with np.errstate(over="ignore", under="ignore"):
+            v = node_norms(A, q, 0)
+        if not (node_sums_ok(A, v, q, 0) and np.isfinite(v).all()):
+            return _robust_kappa(_log_node_pow(A, q), e, q)
+        scale = _pow2_scale(float(np.max(v)))
+    else:
+        v, scale = scheme_values(w, scheme, q)
     if scale == 0.0:
         raise ValueError("w must not be all zeros (the relative error is undefined)")
     if e >= 1.0:
         return 0.0  # keeping nothing already has relative error 1
+    ratio = e * e if q == 2.0 else e**q
+    if not _direct_ok(v, scale, q, ratio):
+        with np.errstate(divide="ignore"):
+            return _robust_kappa(q * np.log(np.abs(v)), e, q)
     if q == 2.0:
-        m = max_prunable(v, scale, True, e * e)
+        m = max_prunable(v, scale, True, ratio)
     else:
         with np.errstate(under="ignore"):
-            m = max_prunable(np.abs(v * scale) ** q, 1.0, False, e**q)
-    return (v.size - m) / v.size
+            m = max_prunable(np.abs(v * scale) ** q, 1.0, False, ratio)
+    return (v.size - min(m, v.size - 1)) / v.size  # ε < 1: pruning all (error 1) never qualifies
+
+
+_Z_CAP = 2.0**1000
+
+
+def _direct_ok(v: np.ndarray, scale: float, q: float, ratio: float) -> bool:
+    """Whether the budget ratio·Σ(|v|·scale)^q and the prunable y are summed accurately in float64.
+
+    max|v|·scale ≥ 1/2, so Σy ≥ 2^(−q) and the budget is ≥ ratio·2^(−q): above 2^(−900) (float64;
+    2^(−80) for float32 values, :data:`~sgdtails.simulator.masks.UNDERFLOW_FLOOR`), a y lost to underflow
+    (< 2^(−1022), resp. 2^(−126)) is negligible against it. For q < 1 an underflowed y would not be
+    small (u^q ≫ u), so no nonzero |v|·scale may be subnormal.
+    """
+    info = np.finfo(v.dtype)  # y = (|v|·scale)^q is computed in v's dtype (float32 for float32 matrices)
+    if not scale <= float(info.max):
+        return False
+    with np.errstate(under="ignore", over="ignore"):
+        if not ratio * 2.0**-q >= UNDERFLOW_FLOOR[v.dtype]:
+            return False
+        if q < 1.0:
+            return bool(min_nonzero_abs(v) * scale >= float(info.tiny))  # inf (no nonzero) passes
+    return True
+
+
+def _log_node_pow(A: np.ndarray, q: float) -> np.ndarray:
+    """Log Σ_i |A_ij|^q for each column j (−inf for a zero column), without under/overflow."""
+    with np.errstate(divide="ignore"):
+        return log_pow_sum(np.log(np.abs(A.astype(np.float64, copy=False))), q, axis=0)
+
+
+def _robust_kappa(ly: np.ndarray, e: float, q: float) -> float:
+    """κ from ly = log y (y the |value|^q; −inf for zeros) in the scaled domain of the module docstring.
+
+    Budget T = Σ exp(ly − max ly) ∈ [1, d]; the selection runs on z = exp(ly − max ly − q log ε), whose
+    m smallest sum to ≤ T exactly when those y sum to ≤ ε^q Σy. At ε ≥ 1 κ = 0, as in :func:`min_kappa`.
+    """
+    ly = np.ascontiguousarray(ly, dtype=np.float64).ravel()
+    top = float(np.max(ly))
+    if top == -math.inf:
+        raise ValueError("w must not be all zeros (the relative error is undefined)")
+    if e >= 1.0:
+        return 0.0
+    with np.errstate(under="ignore", over="ignore"):
+        shifted = ly - top
+        budget = float(np.sum(np.exp(shifted)))
+        z = np.exp(shifted - q * math.log(e)) if e > 0.0 else np.where(ly == -math.inf, 0.0, math.inf)
+    # z > budget (≤ d) can never be pruned: cap it at a finite 2^1000 (the selection's bins need finite y).
+    m = max_prunable(np.minimum(z, _Z_CAP), 1.0, False, 0.0, budget=budget)
+    return (ly.size - min(m, ly.size - 1)) / ly.size
 
 
 def pruning_ratio(w: object, eps: float, *, p: float = 2.0, scheme: str = "magnitude") -> float:

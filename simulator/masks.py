@@ -25,16 +25,21 @@ from typing import Any, overload
 import numpy as np
 
 from sgdtails.simulator._layers import as_layers, rebuild
+from sgdtails.simulator._select import log_pow_sum, min_nonzero_abs
 from sgdtails.simulator.validate import check_choice, check_kappa, check_p, finite_array
 from sgdtails.simulator.vocabulary import CENTERS, NODE_AXES, SCOPES, SINGULAR_COUNTS
 
 __all__ = [
     "SingularProjector",
+    "UNDERFLOW_FLOOR",
     "keep_count",
     "magnitude_mask",
     "node_mask",
+    "log_node_norms",
     "node_norms",
+    "node_sums_ok",
     "singular_projector",
+    "singular_values",
     "singular_rank",
 ]
 
@@ -125,9 +130,47 @@ def magnitude_mask(
 
 
 def node_norms(A: np.ndarray, p: float, axis: int) -> np.ndarray:
-    """ℓp norms of the columns (axis=0) or rows (axis=1), scaled by max|A| to avoid overflow."""
+    """ℓp norms of the columns (axis=0) or rows (axis=1), divided by max|A| to avoid overflow.
+
+    Accurate unless p is extreme for the data (see :func:`node_sums_ok`); :func:`node_mask` then
+    ranks by :func:`log_node_norms` instead. At tiny p a norm may overflow to inf.
+    """
     top = float(np.max(np.abs(A))) or 1.0
     return np.sum((np.abs(A) / top) ** p, axis=axis) ** (1.0 / p)
+
+
+UNDERFLOW_FLOOR = {np.dtype(np.float64): 2.0**-900, np.dtype(np.float32): 2.0**-80}
+"""Per dtype, the smallest sum of p-th powers trusted as summed directly: terms lost to underflow
+(each below the dtype's smallest normal, 2^-1022 or 2^-126) are then negligible against it."""
+
+
+def node_sums_ok(A: np.ndarray, norms: np.ndarray, p: float, axis: int) -> bool:
+    """Whether :func:`node_norms` ``norms`` of ``A`` rank the nodes correctly (no under/overflow).
+
+    Every node with a nonzero entry must have a finite norm whose p-th power sum Σ(|a|/max|A|)^p is at
+    least :data:`UNDERFLOW_FLOOR` of A's dtype (a term lost to underflow is then negligible), and for
+    p < 1 no nonzero |a|/max|A| may be subnormal (u^p ≫ u).
+    """
+    if not np.isfinite(norms).all():
+        return False
+    with np.errstate(under="ignore", over="ignore"):
+        top = float(np.max(np.abs(A))) or 1.0
+        live = np.any(A != 0.0, axis=axis)
+        if np.any(live & ~(norms.astype(np.float64) ** p >= UNDERFLOW_FLOOR[norms.dtype])):
+            return False
+        if p < 1.0:
+            return bool(min_nonzero_abs(A) / top >= float(np.finfo(A.dtype).tiny))  # inf (no nonzero) passes
+    return True
+
+
+def log_node_norms(A: np.ndarray, p: float, axis: int) -> np.ndarray:
+    """Log ‖A(i)‖_p of each column (axis=0) or row (axis=1), in a log domain (any p > 0, any finite A).
+
+    log‖a‖_p = (1/p) log Σ exp(p(log|a_j| − log max|a|)) + log max|a|; −inf for a zero node.
+    """
+    with np.errstate(divide="ignore"):
+        la = np.log(np.abs(A.astype(np.float64, copy=False)))
+    return log_pow_sum(la, p, axis=axis) / p
 
 
 def node_mask(W: object, kappa: float, *, p: float = 2.0, by: str = "columns") -> np.ndarray:
@@ -157,7 +200,10 @@ def nodes_kept(A: np.ndarray, kappa: float, p: float, by: str) -> np.ndarray:
     q = check_p(p)
     check_choice(by, "by", NODE_AXES)
     axis = 0 if by == "columns" else 1
-    norms = node_norms(A, q, axis)
+    with np.errstate(over="ignore", under="ignore"):
+        norms = node_norms(A, q, axis)
+    if not node_sums_ok(A, norms, q, axis):  # extreme p for these data: rank by log norms
+        norms = log_node_norms(A, q, axis)
     keep = _top_mask(norms, keep_count(kappa, norms.size))
     return np.broadcast_to(keep[None, :] if axis == 0 else keep[:, None], A.shape)
 
@@ -230,5 +276,34 @@ def singular_projector(W: object, kappa: float, *, count: str = "values") -> Sin
     A = finite_array(W, "W", ndim=2)
     m, n = A.shape
     r = singular_rank(kappa, m, n, count=count)
-    U, s, Vt = np.linalg.svd(A, full_matrices=False)
+    (U, s, Vt), shift = _svd(A, True)
+    if shift:
+        with np.errstate(over="ignore"):
+            s = np.ldexp(s, shift)
+        if not np.isfinite(s[:r]).all():
+            raise ValueError(f"the singular values of W overflow float64 (max|W| = {float(np.max(np.abs(A))):g})")
     return SingularProjector(U[:, :r], s[:r], Vt[:r])
+
+
+_SVD_SAFE = 960  # SVD unscaled for max|W| in [2^-960, 2^960]: σ_1 ≤ √(mn) max|W| cannot overflow
+_SVD_SAFE_32 = 100  # the same for float32 W (σ_1 < 2^128)
+
+
+def _svd(A: np.ndarray, uv: bool) -> tuple:
+    """SVD of A·2^(−shift), shift = 0 for max|A| in [2^−960, 2^960] (float32: [2^−100, 2^100]), else the exponent of max|A|.
+
+    The power of two is exact, so the singular vectors are those of A and σ_i(A) = 2^shift σ_i.
+    """
+    top = float(np.max(np.abs(A)))
+    safe = _SVD_SAFE if A.dtype == np.float64 else _SVD_SAFE_32
+    shift = 0 if top == 0.0 or -safe <= math.frexp(top)[1] <= safe else math.frexp(top)[1]
+    B = np.ldexp(A, -shift) if shift else A
+    out = np.linalg.svd(B, full_matrices=False) if uv else np.linalg.svd(B, compute_uv=False)
+    return out, shift
+
+
+def singular_values(A: np.ndarray) -> tuple[np.ndarray, int]:
+    """(σ(A)·2^(−shift), shift) of a validated 2-D array (see :func:`_svd`): finite for every finite A."""
+    s, shift = _svd(A, False)
+    return s, shift
+

@@ -24,6 +24,7 @@ import numpy as np
 
 from sgdtails.simulator import _select
 from sgdtails.simulator.masks import keep_count
+from sgdtails.simulator.pruning import _ratio_lp
 from sgdtails.simulator.stable import sample_sas_range
 from sgdtails.simulator.streams import SeedLike, as_seed_sequence
 from sgdtails.simulator.validate import check_alpha, check_eps, check_int, check_p, finite_array
@@ -38,6 +39,12 @@ to an in-memory pass)."""
 # A budget boundary depends on Σ y, which heavy tails make erratic in a pilot: keep three.
 _WINDOW = 1
 _BUDGET_WINDOW = 3
+# Sums of |x|^p below this lose terms to underflow (< 2^-1022 each): the direct ratio is then recomputed
+# in a scaled domain (in memory) or refused (streamed).
+_FLOOR = 2.0**-900
+_TINY = float(np.finfo(np.float64).tiny)
+MAX_D = 2**53
+"""Largest streamed length d (counts and d/chunk stay exact in float64)."""
 
 
 def _y(x: np.ndarray, p: float) -> tuple[np.ndarray, bool]:
@@ -115,14 +122,24 @@ def streamed_magnitude_error(alpha: float, d: int, kappa: float, *, p: float = 2
     """
     a = check_alpha(alpha)
     q = check_p(p)
-    n = check_int(d, "d", low=1)
+    n = check_int(d, "d", low=1, high=MAX_D)
     seq = as_seed_sequence(seed)
     n_small = n - keep_count(kappa, n)
     if n_small == 0:
         return 0.0
     hist, key, below, acc, vals = _two_level(a, n, seq, q, lambda h: _select.count_boundary(h, n_small), _WINDOW)
     small = _select.finish_smallest_sum(vals, acc, n_small - below)
-    return (small / hist.total()) ** (1.0 / q)
+    if not (small >= _FLOOR and hist.total() >= _FLOOR):
+        raise ValueError(f"sum of the pruned |x|^p underflows float64 at alpha={a}, p={q}, d={n} (p too large to stream)")
+    return _root_ratio(small, hist.total(), q)
+
+
+def _root_ratio(small: float, total: float, q: float) -> float:
+    """(small/total)^(1/q) of two normal floats; via logs where the ratio itself would be subnormal."""
+    ratio = small / total
+    if ratio >= _TINY or small == 0.0:
+        return ratio ** (1.0 / q)
+    return math.exp((math.log(small) - math.log(total)) / q)
 
 
 def streamed_min_kappa(alpha: float, d: int, eps: float, *, p: float = 2.0, seed: SeedLike = None) -> float:
@@ -130,19 +147,23 @@ def streamed_min_kappa(alpha: float, d: int, eps: float, *, p: float = 2.0, seed
     a = check_alpha(alpha)
     q = check_p(p)
     e = check_eps(eps)
-    n = check_int(d, "d", low=1)
+    n = check_int(d, "d", low=1, high=MAX_D)
     if e >= 1.0:
         return 0.0
     seq = as_seed_sequence(seed)
-    ratio = e * e if q == 2.0 else e**q
+    with np.errstate(under="ignore"):
+        ratio = e * e if q == 2.0 else e**q
+    if 0.0 < e and not ratio >= _FLOOR:
+        raise ValueError(f"eps**p underflows float64 at eps={e}, p={q} (streamed_min_kappa needs eps**p >= 2**-900)")
 
     def boundary(h: _select.Histogram) -> tuple[int, int, float]:
         return _select.budget_boundary(h, ratio * h.total())
 
     hist, key, below, left, vals = _two_level(a, n, seq, q, boundary, _BUDGET_WINDOW)
-    if key < 0:
-        return (n - below) / n
-    return (n - _select.finish_prunable(vals, below, left)) / n
+    if 0.0 < e and not ratio * hist.total() >= _FLOOR:
+        raise ValueError(f"eps**p * sum |x|^p underflows float64 at alpha={a}, eps={e}, p={q}, d={n}")
+    m = below if key < 0 else _select.finish_prunable(vals, below, left)
+    return (n - min(m, n - 1)) / n  # ε < 1: pruning all (error 1) never qualifies
 
 
 def magnitude_error(w: object, kappa: float, *, p: float = 2.0) -> float:
@@ -156,8 +177,13 @@ def magnitude_error(w: object, kappa: float, *, p: float = 2.0) -> float:
     n_small = x.size - keep_count(kappa, x.size)
     y, square = _y(x, q)
     small, total = _select.smallest_sum(y, 1.0, square, n_small)
-    if total == 0.0:
+    if math.isfinite(total) and total >= _FLOOR and (small >= _FLOOR or n_small == 0):
+        return _root_ratio(small, total, q)
+    # |w|^p over- or underflows (large p, entries near ±max or tiny): the same ratio, each sum scaled by
+    # its own largest term (pruning.relative_error's log domain).
+    a = np.abs(x)
+    if not np.any(a > 0.0):
         raise ValueError("w must not be all zeros (the relative error is undefined)")
-    if not math.isfinite(total):
-        raise ValueError("sum of |w|^p overflows float64; rescale w")
-    return (small / total) ** (1.0 / q)
+    if n_small == 0:
+        return 0.0
+    return _ratio_lp(np.partition(a, n_small - 1)[:n_small], a, q, "w")

@@ -12,6 +12,9 @@ i.i.d. observations X_i and block sums Y_i = Σ_{j ≤ K1} X_{j+(i−1)K1},
 
 exact in expectation for strictly stable data because Y =d K1^{1/α} X. Observations are centred by
 their median first; exact zeros (the median itself, after centring) are left out of the means.
+Every finite input is accepted: data with max|x| outside [2^−400, 2^400] (near ±max, subnormal) are
+first multiplied by an exact power of two (the estimators are scale invariant); where an estimate is
+undefined (1/α̂ = 0, Hill on tied top values) ``ValueError`` says why — never inf or NaN.
 
 ``block=None`` (default rule, ours): 1/α̂ is averaged over K1 ∈ {5, 10, 20} (those with K2 ≥ 2)
 and over two groupings (consecutive entries, and entries K2 apart). Measured on SαS samples of
@@ -69,10 +72,27 @@ class TailIndexEstimate:
 def _mean_log_norm(v: np.ndarray) -> float:
     """Mean of log‖v_i‖ over rows (or of log|v_i| for 1-D), exact zeros left out."""
     norms = np.abs(v) if v.ndim == 1 else np.sqrt(np.einsum("ij,ij->i", v, v))
+    if v.ndim == 2:
+        bad = ~(norms >= _TINY_NORM) & np.any(v != 0.0, axis=1)  # squares under- or overflowed
+        if bad.any():
+            norms = norms.copy()
+            norms[bad] = _scaled_row_norms(v[bad])
     norms = norms[norms > 0.0]
     if norms.size == 0:
-        raise ValueError("x has no nonzero observation after centring")
+        raise ValueError("x has no nonzero observation (or block sum) after centring")
     return float(np.mean(np.log(norms)))
+
+
+_TINY_NORM = 2.0**-500  # a row norm below this may have lost squares to underflow
+
+
+def _scaled_row_norms(v: np.ndarray) -> np.ndarray:
+    """Euclidean norms of the rows of ``v``, each row scaled by its max|entry| first (no under/overflow)."""
+    top = np.max(np.abs(v), axis=1)
+    safe = np.where(top > 0.0, top, 1.0)
+    with np.errstate(under="ignore"):
+        u = v / safe[:, None]
+        return top * np.sqrt(np.einsum("ij,ij->i", u, u))
 
 
 def _inv_alpha(x: np.ndarray, k1: int, strided: bool = False) -> float:
@@ -91,20 +111,36 @@ def _mmo(x: np.ndarray, block: int | None) -> tuple[float, int | tuple[int, ...]
     if block is not None:
         if not 2 <= block <= n // 2:
             raise ValueError(f"block must be in [2, n/2] = [2, {n // 2}], got {block}")
-        return 1.0 / _inv_alpha(x, block), block
+        return _reciprocal(_inv_alpha(x, block)), block
     blocks = tuple(k for k in _DEFAULT_BLOCKS if n // k >= 2) or (2,)
     inv = np.mean([_inv_alpha(x, k, s) for k in blocks for s in (False, True)])
-    return float(1.0 / inv), blocks
+    return _reciprocal(float(inv)), blocks
+
+
+def _reciprocal(inv: float) -> float:
+    """α̂ = 1/(estimate of 1/α); ``ValueError`` where that estimate is 0 (α̂ would be infinite)."""
+    if inv == 0.0:
+        raise ValueError("x: the MMO estimate of 1/alpha is 0 (block sums grow like the entries; no finite alpha)")
+    return 1.0 / inv
 
 
 def _hill(x: np.ndarray, k: int | None) -> tuple[float, int]:
     a = np.sort(np.abs(x))[::-1]
     a = a[a > 0.0]
     n = a.size
+    if n < 2:
+        raise ValueError(f"x has {n} nonzero observation(s) after centring; Hill's estimator needs at least 2")
     k = max(2, math.isqrt(n)) if k is None else k
     if not 1 <= k < n:
         raise ValueError(f"block (Hill's k) must be in [1, {n - 1}], got {k}")
-    return 1.0 / float(np.mean(np.log(a[:k] / a[k]))), k
+    with np.errstate(over="ignore"):
+        logs = np.log(a[:k] / a[k])
+    if not np.isfinite(logs).all():  # a ratio beyond float64: log differences instead
+        logs = np.log(a[:k]) - math.log(a[k])
+    mean = float(np.mean(logs))
+    if mean == 0.0:
+        raise ValueError(f"x: Hill's estimator is undefined when the {k + 1} largest |x| (after centring) are tied")
+    return 1.0 / mean, k
 
 
 def _lowered_divisor(k: int, n: int) -> int:
@@ -128,7 +164,7 @@ def _paper(x: np.ndarray, seed: SeedLike) -> tuple[float, tuple[int, ...]]:
     per_perm = []
     for _ in range(5):
         xp = x[rng.permutation(n)]
-        est = [min(1.0 / _inv_alpha(xp, k), 2.0) for k in blocks]
+        est = [min(1.0 / inv, 2.0) if (inv := _inv_alpha(xp, k)) != 0.0 else 2.0 for k in blocks]  # 1/0 = inf, capped
         per_perm.append(float(np.median(est)))
     return float(np.median(per_perm)), blocks
 
@@ -167,7 +203,7 @@ def tail_index(
     check_choice(center, "center", ("median", None))
     if block is not None:
         check_int(block, "block")
-    arr = finite_array(x, "x")
+    arr = _in_safe_range(finite_array(x, "x"))
     if method == "paper":
         paper_alpha, paper_blocks = _paper(arr.astype(np.float64), seed)
         n = arr.shape[0] * (arr.shape[1] if arr.ndim == 4 else 1)
@@ -185,4 +221,22 @@ def tail_index(
     if v.shape[0] < 4:
         raise ValueError(f"x needs at least 4 observations, got {v.shape[0]}")
     alpha, used = _hill(v, block) if method == "hill" else _mmo(v, block)
+    if not math.isfinite(alpha):
+        raise ValueError(f"x: the {method} estimate of alpha is not finite ({alpha})")
     return TailIndexEstimate(float(alpha), method, used, int(v.shape[0]))
+
+
+_SAFE_EXP = 400  # |x| within [2^-400, 2^400]: block sums, medians and squared norms neither over- nor underflow
+
+
+def _in_safe_range(arr: np.ndarray) -> np.ndarray:
+    """``arr`` times an exact power of two bringing max|arr| into [1/2, 1) when it is outside [2^−400, 2^400].
+
+    Every estimator here is invariant under x ↦ cx (logs of ratios), so this changes nothing but the
+    rounding; it keeps x near ±max (x − median, block sums) and subnormal x (squares) finite and exact.
+    """
+    top = float(np.max(np.abs(arr)))
+    if top == 0.0:
+        return arr
+    e = math.frexp(top)[1]
+    return arr if -_SAFE_EXP <= e <= _SAFE_EXP else np.ldexp(arr.astype(np.float64), -e)

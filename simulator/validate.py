@@ -30,6 +30,8 @@ __all__ = [
     "check_bool",
     "check_sizes",
     "check_pruning",
+    "MAX_SIZE",
+    "MAX_H",
 ]
 
 
@@ -82,11 +84,11 @@ def check_p(p: object, name: str = "p") -> float:
     return v
 
 
-def check_eps(eps: object, name: str = "eps") -> float:
-    """ε ≥ 0, a relative error level."""
+def check_eps(eps: object, name: str = "eps", *, positive: bool = False) -> float:
+    """ε ≥ 0, a relative error level (ε > 0 with ``positive``: a level an error must reach)."""
     v = _real(eps, name)
-    if v < 0.0:
-        raise ValueError(f"{name} must be >= 0, got {v}")
+    if v < 0.0 or (positive and v == 0.0):
+        raise ValueError(f"{name} must be {'> 0' if positive else '>= 0'}, got {v}")
     return v
 
 
@@ -158,13 +160,15 @@ def check_subset(values: object, name: str, choices: Sequence[object]) -> tuple:
     return tuple(values)
 
 
-def check_int(value: object, name: str, *, low: int | None = None) -> int:
-    """An integer (not a bool), at least ``low`` when given."""
+def check_int(value: object, name: str, *, low: int | None = None, high: int | None = None) -> int:
+    """An integer (not a bool), at least ``low`` and at most ``high`` when given."""
+    rng = ("" if low is None else f" >= {low}") + ("" if high is None else f"{' and' if low is not None else ''} <= {high}")
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an int{'' if low is None else f' >= {low}'}, got {value!r}")
-    if low is not None and value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-    return int(value)
+        raise ValueError(f"{name} must be an int{rng}, got {value!r}")
+    v = int(value)
+    if (low is not None and v < low) or (high is not None and v > high):
+        raise ValueError(f"{name} must be an int{rng}, got {value!r}")
+    return v
 
 
 def check_bool(value: object, name: str) -> bool:
@@ -174,14 +178,21 @@ def check_bool(value: object, name: str) -> bool:
     return bool(value)
 
 
-def check_sizes(sizes: object, name: str = "sizes", *, low: int = 2) -> list[int]:
-    """A grid of at least 2 distinct ints >= ``low``, sorted ascending."""
+MAX_SIZE = 2**53
+"""Largest size any grid may hold: sizes stay exact as float64 (log-size fits, counts); the memory
+or time a size needs is the caller's to bound (the CLI refuses what cannot run)."""
+MAX_H = 2**26
+"""Largest side h of the h × h matrices the checks sample (h² ≤ 2^52 entries)."""
+
+
+def check_sizes(sizes: object, name: str = "sizes", *, low: int = 2, high: int = MAX_SIZE) -> list[int]:
+    """A grid of at least 2 distinct ints in [``low``, ``high``], sorted ascending."""
     if isinstance(sizes, str) or not isinstance(sizes, Sequence | np.ndarray) or len(sizes) < 2:
         raise ValueError(f"{name} must be a sequence of at least 2 sizes, got {sizes!r}")
     out = []
     for s in sizes:
-        if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < low:
-            raise ValueError(f"{name} must hold ints >= {low}, got {sizes!r}")
+        if isinstance(s, bool) or not isinstance(s, numbers.Integral) or not low <= int(s) <= high:
+            raise ValueError(f"{name} must hold ints in [{low}, {high}], got {sizes!r}")
         out.append(int(s))
     if len(set(out)) != len(out):
         raise ValueError(f"{name} must be distinct, got {sizes!r}")

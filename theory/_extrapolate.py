@@ -53,7 +53,13 @@ def extrapolate_d0(
     ``E`` has one row of trials per size. The point estimate is the upper-half fit's; the interval
     spans the 2.5%–97.5% bootstrap range of every model.
     """
+    if not t > 0.0 or not math.isfinite(t):
+        raise ValueError(f"eps must be a finite number > 0 to extrapolate a size at which the error reaches it, got {t}")
     E = np.asarray(E, dtype=float)
+    if E.ndim != 2 or E.shape[0] != len(sizes) or E.shape[0] < 2 or E.shape[1] < 1:
+        raise ValueError(f"cannot extrapolate: need errors at >= 2 sizes (one row each), got shape {E.shape}")
+    if not np.isfinite(E).all():
+        raise ValueError("cannot extrapolate: some measured errors are NaN or inf")
     J = E.shape[0]
     x = np.log(np.asarray(sizes, dtype=float))
     qb = np.log(np.maximum(_boot_quantiles(E, c, rng), 1e-300))

@@ -20,13 +20,16 @@ Theorem hypotheses that can be checked (n/log n ≥ 10L, d ≥ 10, ranges of α,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import xlogy
 
-from sgdtails.theory import _bounds_validation as v
+from sgdtails.theory import _bounds_validation as _checks
 from sgdtails.theory.entropy import binary_entropy, rho_eps
 
 __all__ = [
@@ -45,6 +48,23 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64] | np.float64
+
+
+def _non_empty(check: Callable[..., Any]) -> Callable[..., Any]:
+    """``check``, also refusing an empty array (an evaluator of no values would return NaN or nothing)."""
+    def checked(name: str, value: ArrayLike, *args: Any, **kwargs: Any) -> Any:
+        arr = check(name, value, *args, **kwargs)
+        if np.size(arr) == 0:
+            raise ValueError(f"{name} must not be empty, got {value!r}")
+        return arr
+    return checked
+
+
+# The shared argument checks (finite, in range), each refusing empty arrays as well.
+v = SimpleNamespace(
+    **{n: _non_empty(getattr(_checks, n)) for n in ("in_range", "positive", "nonnegative", "unit_interval", "integers")},
+    single_integer=_checks.single_integer, snap_to_integer=_checks.snap_to_integer, scalar_or_array=_checks.scalar_or_array,
+)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 from sgdtails.simulator.run_options import RunOptions
 from sgdtails.simulator.streams import SeedLike
-from sgdtails.simulator.validate import check_sizes, check_subset
+from sgdtails.simulator.validate import MAX_H, check_alpha, check_eps, check_sizes, check_subset
 from sgdtails.simulator.vocabulary import STRUCTURES
 from sgdtails.theory import _cells
 from sgdtails.theory.results import CheckResult
@@ -84,7 +84,7 @@ def check_dependence(
     p, kappa, eps : float
         As in the three checks (Theorem 2's eigenvalue exponent is p as well).
     sizes : sequence of int
-        Grid of h (W is h × h; Theorem 1 prunes its d = h² entries).
+        Grid of h in [2, 2^26] (W is h × h; Theorem 1 prunes its d = h² entries).
     trials : int
         Matrices per size.
     structures : sequence of {"iid", "column", "layer"}
@@ -97,8 +97,11 @@ def check_dependence(
         :func:`sgdtails.simulator.run_study` (cells cached under ``cache_dir``, reused when
         ``resume``), with bit-identical numbers.
     """
+    check_alpha(alpha)  # validate everything before any cell runs
+    _cells.check_settings(kappa, eps, p, trials)
+    check_eps(eps, positive=True)
     structures = check_subset(structures, "structures", STRUCTURES)
-    hs = check_sizes(sizes)
+    hs = check_sizes(sizes, high=MAX_H)
     _cells.check_run(run)  # validate before any cell runs
     sw = dict(run=run)
     root = _cells.root_seed(seed)

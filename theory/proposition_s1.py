@@ -25,7 +25,7 @@ import numpy as np
 from sgdtails.simulator import magnitude_error, min_kappa, sample_weights
 from sgdtails.simulator.run_options import RunOptions
 from sgdtails.simulator.streams import SeedLike
-from sgdtails.simulator.validate import check_alpha, check_choice, check_int
+from sgdtails.simulator.validate import MAX_SIZE, check_alpha, check_choice, check_int
 from sgdtails.theory import _cells
 
 __all__ = ["PropS1Cell", "PropositionS1Result", "check_proposition_s1", "proposition_s1_cell"]
@@ -118,7 +118,11 @@ def check_proposition_s1(
         :func:`sgdtails.simulator.run_study` (cells cached under ``cache_dir``, reused when
         ``resume``), with bit-identical numbers.
     """
-    given = [check_alpha(a) for a in alphas]
+    if isinstance(alphas, str) or not isinstance(alphas, Sequence | np.ndarray):
+        raise ValueError(f"alphas must be a sequence of at least 2 distinct values in (0, 2], got {alphas!r}")
+    given = [check_alpha(a, "alphas") for a in alphas]
+    if structures is not None and (isinstance(structures, str) or not isinstance(structures, Sequence)):
+        raise ValueError(f"structures must be a sequence of 'iid'/'layer', one per alpha, got {structures!r}")
     kinds = ["iid"] * len(given) if structures is None else list(structures)
     if len(kinds) != len(given):
         raise ValueError(f"structures must hold one structure per alpha ({len(given)}), got {structures!r}")
@@ -129,7 +133,7 @@ def check_proposition_s1(
     if len(als) < 2 or len(set(als)) != len(als):
         raise ValueError(f"alphas must hold at least 2 distinct values, got {alphas!r}")
     _cells.check_settings(kappa, eps, p, trials)
-    check_int(d, "d", low=2)
+    check_int(d, "d", low=2, high=MAX_SIZE)
     if p >= als[1]:
         raise ValueError(f"Proposition S1 needs p < max of each pair, i.e. p < {als[1]} here; got p={p}")
     _cells.check_run(run)

@@ -23,6 +23,7 @@ error ≤ ε. Two ways, always labelled:
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,7 @@ import numpy as np
 
 from sgdtails.simulator.run_options import RunOptions
 from sgdtails.simulator.streams import SeedLike
-from sgdtails.simulator.validate import check_alpha, check_choice, check_int
+from sgdtails.simulator.validate import MAX_SIZE, check_alpha, check_choice, check_eps, check_int
 from sgdtails.theory import _cells, _stats
 from sgdtails.theory._extrapolate import extrapolate_d0, quantile_fit
 from sgdtails.theory.suite import THEOREMS
@@ -44,6 +45,7 @@ __all__ = ["SizeEstimate", "THEOREMS", "required_size"]
 _START = {"theorem1": 100, "theorem2": 16, "theorem3": 16}
 _MAX = {"theorem1": 10**7, "theorem2": 512, "theorem3": 2048}
 _BISECT = 1.1
+_MAX_H = 2**26  # h × h matrices: h² ≤ 2^52 entries
 
 
 @dataclass(frozen=True)
@@ -153,12 +155,11 @@ def required_size(
     a = check_alpha(alpha)
     check_choice(theorem, "theorem", THEOREMS)
     _cells.check_settings(kappa, eps, p, trials)
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    if eps <= 0.0:
-        raise ValueError(f"eps must be > 0 for a required size, got {eps}")
+    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be a number in (0, 1), got {confidence!r}")
+    check_eps(eps, positive=True)
     top = _MAX[theorem] if max_measured is None else max_measured
-    top = check_int(top, "max_measured", low=_START[theorem])
+    top = check_int(top, "max_measured", low=_START[theorem], high=MAX_SIZE if theorem == "theorem1" else _MAX_H)
     _cells.check_run(run)
     root = _cells.root_seed(seed)
     smp = _Sampler(theorem, a, p, kappa, trials, root, run)
@@ -218,6 +219,9 @@ def _measured(smp, grid, first_pass, top, eps, conf):
 
 
 def _extrapolated(smp, grid, eps, conf, rate, common: tuple[str, str], config) -> SizeEstimate:
+    if len(grid) < 2:  # a power law needs two sizes: only the starting size was measured
+        raise ValueError(f"cannot extrapolate: the level is not reached at the only size measured ({grid[0]}); "
+                         f"max_measured must exceed the starting size {grid[0]} for an extrapolation")
     k = max(2, math.ceil(len(grid) / 2))
     sizes = grid[-k:]
     E = np.vstack([smp.errors(s) for s in grid])

@@ -25,7 +25,7 @@ import numpy as np
 from sgdtails.simulator import magnitude_error, sample_sas, sample_weights, streamed_magnitude_error
 from sgdtails.simulator.run_options import RunOptions
 from sgdtails.simulator.streams import SeedLike
-from sgdtails.simulator.validate import check_alpha, check_choice
+from sgdtails.simulator.validate import MAX_SIZE, check_alpha, check_choice, check_eps
 from sgdtails.simulator.vocabulary import SCOPES, STRUCTURES
 from sgdtails.theory import _cells
 from sgdtails.theory.results import CheckResult
@@ -84,14 +84,15 @@ def theorem1_cell(cfg: Theorem1Cell, seed: np.random.SeedSequence) -> float:
 
 def _grid(sizes: object, n_layers: int, structure: str) -> list[tuple[int, ...]]:
     """Per grid point, one size per layer (an int applies to every layer), by increasing total."""
-    if isinstance(sizes, numbers.Integral) or not isinstance(sizes, Sequence) or len(sizes) < 2:
+    if isinstance(sizes, numbers.Integral | str) or not isinstance(sizes, Sequence | np.ndarray) or len(sizes) < 2:
         raise ValueError(f"sizes must be a sequence of at least 2 sizes, got {sizes!r}")
     grid = []
     for s in sizes:
-        row = (s,) * n_layers if isinstance(s, numbers.Integral) else tuple(s)
-        bad = any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 2 for v in row)
+        row = (s,) * n_layers if isinstance(s, numbers.Integral) else tuple(s) if isinstance(s, Sequence | np.ndarray) else (s,)
+        bad = any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 2 <= int(v) <= MAX_SIZE for v in row)
         if len(row) != n_layers or bad:
-            raise ValueError(f"each size must be an int >= 2 or {n_layers} ints >= 2, got {s!r}")
+            each = f"an int in [2, {MAX_SIZE}]" + (f" or {n_layers} such ints (one per layer)" if n_layers > 1 else "")
+            raise ValueError(f"sizes: each size must be {each}, got {s!r}")
         if structure != "iid" and any(math.isqrt(v) ** 2 != v for v in row):
             raise ValueError(f"structure={structure!r} samples square h×h layers: sizes must be squares, got {s!r}")
         grid.append(tuple(int(v) for v in row))
@@ -122,7 +123,7 @@ def check_theorem1(
     p, kappa, eps : float
         Exponent of the ℓp error, remaining ratio κ ∈ (0, 1], error level ε.
     sizes : sequence
-        Grid of layer sizes d (≥ 2 points): ints (every layer that size) or per-layer tuples.
+        Grid of layer sizes d (≥ 2 points): ints in [2, 2^53] (every layer that size) or per-layer tuples.
     trials : int
         Independent samples per size.
     scope : {"global", "layer"}
@@ -145,11 +146,14 @@ def check_theorem1(
         Verdict by the rule of :mod:`sgdtails.theory.verdict`; the hypothesis is α_l < 2, p ≥ max α_l, i.i.d.
         entries, and (global) one common α.
     """
-    alphas = (alpha,) if isinstance(alpha, numbers.Real) else tuple(alpha)  # type: ignore[arg-type]
+    if not isinstance(alpha, numbers.Real | Sequence | np.ndarray) or isinstance(alpha, str | bool):
+        raise ValueError(f"alpha must be a number in (0, 2] or a non-empty sequence of them, got {alpha!r}")
+    alphas = (alpha,) if isinstance(alpha, numbers.Real) else tuple(alpha)
     if not alphas:
         raise ValueError("alpha must be a number or a non-empty sequence")
     alphas = tuple(check_alpha(a) for a in alphas)
     _cells.check_settings(kappa, eps, p, trials)
+    check_eps(eps, positive=True)  # P(error <= 0) = 0: the verdict extrapolates where the error reaches eps
     check_choice(scope, "scope", SCOPES)
     check_choice(structure, "structure", STRUCTURES)
     grid = _grid(sizes, len(alphas), structure)

@@ -36,7 +36,7 @@ import numpy as np
 from sgdtails.simulator import magnitude_error, sample_weights
 from sgdtails.simulator.run_options import RunOptions
 from sgdtails.simulator.streams import SeedLike
-from sgdtails.simulator.validate import check_alpha, check_choice, check_int, check_sizes
+from sgdtails.simulator.validate import MAX_H, MAX_SIZE, check_alpha, check_choice, check_eps, check_int, check_sizes
 from sgdtails.simulator.vocabulary import STRUCTURES
 from sgdtails.theory import _cells
 from sgdtails.theory.results import CheckResult
@@ -131,7 +131,7 @@ def check_theorem2(
     kappa, eps : float
         Kept fraction κ (of the h_(l−1) eigenvalues) and error level ε.
     sizes : sequence of int
-        Grid of h (≥ 2 points).
+        Grid of h (≥ 2 points), ints in [2, 2^26] (W has at most 2^53 entries).
     trials : int
         Independent matrices per (shape, h).
     aspects : sequence of int
@@ -159,14 +159,20 @@ def check_theorem2(
     """
     a = check_alpha(alpha)
     _cells.check_settings(kappa, eps, p, trials)
+    check_eps(eps, positive=True)  # P(error <= 0) = 0: the verdict extrapolates where the error reaches eps
     check_choice(structure, "structure", STRUCTURES)
-    hs = check_sizes(sizes)
-    for aspect in aspects:
-        check_int(aspect, "aspects", low=1)
-    for aspect in tall:
-        check_int(aspect, "tall", low=2)
+    hs = check_sizes(sizes, high=MAX_H)
+    if eps * eps == 0.0:
+        raise ValueError(f"eps must be >= 1e-154 (eps**2, the eigenvalue threshold, underflows), got {eps}")
+    for name, shapes_of, low in (("aspects", aspects, 1), ("tall", tall, 2)):
+        if isinstance(shapes_of, str) or not isinstance(shapes_of, Sequence | np.ndarray):
+            raise ValueError(f"{name} must be a sequence of ints, got {shapes_of!r}")
+        for aspect in shapes_of:
+            check_int(aspect, name, low=low, high=MAX_H)
+            if hs[-1] * hs[-1] * int(aspect) > MAX_SIZE:
+                raise ValueError(f"{name}: W of {hs[-1]} x {int(aspect) * hs[-1]} exceeds {MAX_SIZE} entries, got {aspect}")
     if columns is not None:
-        check_int(columns, "columns", low=2)
+        check_int(columns, "columns", low=2, high=MAX_H)
     if not aspects and not tall and columns is None:
         raise ValueError("give at least one shape: aspects, tall or columns")
     _cells.check_run(run)

@@ -25,7 +25,7 @@ import numpy as np
 from sgdtails.simulator import magnitude_error, sample_weights
 from sgdtails.simulator.run_options import RunOptions
 from sgdtails.simulator.streams import SeedLike
-from sgdtails.simulator.validate import check_alpha, check_choice, check_int, check_sizes
+from sgdtails.simulator.validate import MAX_H, check_alpha, check_choice, check_eps, check_int, check_sizes
 from sgdtails.simulator.vocabulary import STRUCTURES
 from sgdtails.theory import _cells
 from sgdtails.theory.results import CheckResult
@@ -82,7 +82,8 @@ def check_theorem3(
     p, kappa, eps : float
         Exponent (ranking and error), remaining ratio κ of columns, error level ε.
     sizes : sequence of int
-        Grid of h = h_(l−1), the number of columns (≥ 2 points).
+        Grid of h = h_(l−1), the number of columns (≥ 2 points), ints in [2, 2^26] (W has at most 2^53
+        entries).
     trials : int
         Independent matrices per size.
     structure : {"iid", "column", "layer"}
@@ -104,10 +105,11 @@ def check_theorem3(
     """
     a = check_alpha(alpha)
     _cells.check_settings(kappa, eps, p, trials)
+    check_eps(eps, positive=True)  # P(error <= 0) = 0: the verdict extrapolates where the error reaches eps
     check_choice(structure, "structure", STRUCTURES)
-    hs = check_sizes(sizes)
+    hs = check_sizes(sizes, high=MAX_H)
     if rows is not None:
-        check_int(rows, "rows", low=1)
+        check_int(rows, "rows", low=1, high=MAX_H)
     _cells.check_run(run)
     root = _cells.root_seed(seed)
     hyp = a < 2.0 and p >= a and structure in ("iid", "column")
