@@ -8,13 +8,22 @@
 Building the parser imports no engine: ``sgdtails --help`` and ``--version`` load neither Numba,
 PyTorch nor Matplotlib. Each handler imports what it needs. A bad argument ends in the command's
 usage and one error line naming the parameter, exit status 2 — whether argparse or the library
-found it; a run whose grid has failed cells exits 1 (finished cells are kept); Ctrl-C exits 130.
+found it, or the file given is missing, empty or damaged; a request whose memory or time estimate is
+beyond this machine is refused up front in one line, exit 2, unless ``--force``
+(:mod:`sgdtails.simulator.budget`). A run whose grid has failed cells, or whose Dask backend was
+lost (``BackendLost``), exits 1 with one line (finished cells are kept), as does running out of
+memory; Ctrl-C exits 130. Warnings the library issues (a discarded store record, …) print as one
+line ``sgdtails X: warning: …``. Anything else is a bug: one line ``internal error … (report it;
+SGDTAILS_DEBUG=1 shows the traceback)``, exit 1.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 
 from sgdtails import __version__
 from sgdtails.cli import figures, realnets, simulator, theory
@@ -38,8 +47,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+DEBUG_ENV = "SGDTAILS_DEBUG"
+"""Set to 1 to let an unexpected exception show its traceback instead of the one-line internal error."""
+
+
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+@contextlib.contextmanager
+def _one_line_warnings(prog: str) -> Iterator[None]:
+    """Inside: every warning shown prints as one line ``PROG: warning: …`` on stderr (restored after)."""
+    previous = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001 — showwarning's signature
+        text = " ".join(str(message).split())
+        if not issubclass(category, UserWarning) or category is UserWarning:
+            text = f"{category.__name__}: {text}"
+        print(f"{prog}: warning: {text}", file=sys.stderr if file is None else file)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
+
+
+def _backend_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` is ``sgdtails.simulator.sweep.BackendLost`` (never imports the runner)."""
+    module = sys.modules.get("sgdtails.simulator._sweep_backends")
+    lost = getattr(module, "BackendLost", None)
+    return isinstance(lost, type) and isinstance(exc, lost)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,8 +94,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         (getattr(args, "parser", None) or parser).print_help(sys.stderr)
         return 2
     command = args.parser
+    with _one_line_warnings(command.prog):
+        return _call(handler, args, command)
+
+
+def _call(handler, args: argparse.Namespace, command: argparse.ArgumentParser) -> int:
+    from sgdtails.cli._args import Refused
+
     try:
         return int(handler(args) or 0)
+    except Refused as exc:  # beyond this machine: the estimate, no usage (the arguments are well formed)
+        print(f"{command.prog}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
     except (ValueError, OSError) as exc:  # bad input found by the library, missing or unreadable files
         command.print_usage(sys.stderr)
         print(f"{command.prog}: error: {_one_line(exc)}", file=sys.stderr)
@@ -65,3 +113,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{command.prog}: interrupted; finished work is kept", file=sys.stderr)
         return 130
+    except MemoryError as exc:
+        print(f"{command.prog}: out of memory ({_one_line(exc)}); finished work is kept", file=sys.stderr)
+        return 1
+    except RuntimeError as exc:
+        if not _backend_lost(exc):
+            return _internal(exc, command)
+        print(f"{command.prog}: {_one_line(exc)}", file=sys.stderr)  # one line; finished cells are kept
+        return 1
+    except Exception as exc:  # a bug: one line, unless SGDTAILS_DEBUG=1 asks for the traceback
+        return _internal(exc, command)
+
+
+def _internal(exc: BaseException, command: argparse.ArgumentParser) -> int:
+    if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+        raise exc
+    print(f"{command.prog}: internal error: {type(exc).__name__}: {_one_line(exc)} "
+          f"(report it; {DEBUG_ENV}=1 shows the traceback)", file=sys.stderr)
+    return 1

@@ -15,6 +15,8 @@ from typing import Any
 
 __all__ = [
     "SCHEDULER_ENV",
+    "Refused",
+    "add_force_flag",
     "add_run_flags",
     "alpha",
     "eps",
@@ -24,6 +26,7 @@ __all__ = [
     "p_exponent",
     "positive_int",
     "probability",
+    "refuse",
     "run_options",
     "scale",
 ]
@@ -87,6 +90,34 @@ def probability(text: str) -> float:
     if not 0.0 < value < 1.0:
         raise argparse.ArgumentTypeError(f"must be in (0, 1), got {value}")
     return value
+
+
+class Refused(ValueError):
+    """A request refused up front: its memory or time estimate is beyond this machine (exit 2)."""
+
+
+def add_force_flag(parser: argparse.ArgumentParser) -> None:
+    """``--force``: run a request even when its estimate (:mod:`sgdtails.simulator.budget`) is beyond the machine."""
+    parser.add_argument("--force", action="store_true",
+                        help="run even when the memory or time estimate is beyond this machine (refused by default)")
+
+
+def refuse(args: argparse.Namespace, estimate: Any, run: Any = None) -> None:
+    """Raise :class:`Refused` when ``estimate`` cannot finish here (unless ``--force``).
+
+    ``run`` (a ``RunOptions``) says where the cells run: in this process, on ``jobs`` local
+    processes (None: one per CPU), or on a Dask cluster (then only the parent's memory counts).
+    """
+    if getattr(args, "force", False):
+        return
+    from sgdtails.simulator.budget import refusal
+
+    if run is None:
+        why = refusal(estimate)
+    else:  # in this process, on run.jobs local processes (None: one per CPU), or on a Dask cluster
+        why = refusal(estimate, processes=1 if run.in_process else run.jobs, remote=run.scheduler is not None)
+    if why is not None:
+        raise Refused(f"refusing: {why} (use --force to try anyway)")
 
 
 def jobs(text: str) -> int | str:

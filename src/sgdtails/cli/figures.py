@@ -2,7 +2,7 @@
 
 The synthetic figures: compute, plot and write OUT/<name>.png, OUT/<name>.csv (tidy) and
 OUT/<name>.json (config, provenance, wall time) through :func:`sgdtails.figures.run.run_figure`.
-The sweeps (Figure S1, the pruning study) keep every finished cell under OUT/<study>/cells/, so an
+The sweeps (Figure S1, the pruning study) keep every finished cell under OUT/<study>/cells.sqlite, so an
 interrupted run resumes; the same seed reproduces every CSV byte for byte. ``realnets`` draws the
 real-network figures (1–7, S2, S3 and trained-vs-synthetic) from trained runs.
 """
@@ -55,7 +55,7 @@ def _realnets(args: argparse.Namespace) -> int:
 _FIGURE_HELP = """\
 Compute, plot and write OUT/<name>.png, OUT/<name>.csv (tidy) and OUT/<name>.json (config,
 provenance, wall time). The sweeps (Figure S1, the pruning study) keep every finished cell under
-OUT/<study>/cells/, so an interrupted run resumes; the same seed reproduces every CSV byte for byte.
+OUT/<study>/cells.sqlite, so an interrupted run resumes; the same seed reproduces every CSV byte for byte.
 'realnets' draws the real-network figures (1-7, S2, S3, trained vs synthetic) from trained runs."""
 
 
@@ -77,7 +77,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="'paper': the paper's sizes; 'cpu': reduced to minutes on two cores (default)")
         p.add_argument("--seed", type=non_negative_int, default=0, help="figure seed (default 0)")
         p.add_argument("--out", default="figures/out", help="output folder (default figures/out)")
-        add_run_flags(p, jobs_default="auto, one per CPU", cache="OUT/<study>/cells/")
+        add_run_flags(p, jobs_default="auto, one per CPU", cache="OUT/<study>/cells.sqlite")
         p.set_defaults(handler=_figure, parser=p, figure=name)
 
     p = which.add_parser("realnets", help="the real-network figures (1-7, S2, S3, vs synthetic) from trained runs")

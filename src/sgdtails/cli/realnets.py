@@ -18,14 +18,16 @@ __all__ = ["register"]
 
 def _train(args: argparse.Namespace) -> int:
     from sgdtails.realnets.data import TeacherSpec
-    from sgdtails.realnets.device import default_device
+    from sgdtails.realnets.device import check_device, default_device
     from sgdtails.realnets.train import TrainConfig, train
+
+    device = check_device(args.device, "--device") if args.device else default_device()
 
     config = TrainConfig(model=args.model, dataset=args.dataset, lr=args.lr, batch_size=args.batch_size,
                          seed=args.seed, width=args.width, depth=args.depth, data_dir=args.data_dir,
                          teacher=TeacherSpec(), max_iters=args.max_iters, stop_nll=args.stop_nll,
                          n_avg_blocks=args.avg_blocks, avg_block_iters=args.avg_block_iters,
-                         device=args.device or default_device())
+                         device=device)
     result = train(config, args.out, progress=not args.quiet)
     print(f"{result.status} after {result.iterations} iterations: train acc {result.train_acc:.4f}, "
           f"test acc {result.test_acc:.4f}; run in {result.out_dir}")
@@ -34,9 +36,11 @@ def _train(args: argparse.Namespace) -> int:
 
 def _analyze(args: argparse.Namespace) -> int:
     from sgdtails.realnets.analyze import analyze_runs, find_runs, write_tables
+    from sgdtails.realnets.device import check_device
 
+    device = check_device(args.device, "--device") if args.device else None
     runs = find_runs(args.runs)
-    tables = analyze_runs(runs, synthetic_seeds=args.synthetic_seeds, device=args.device,
+    tables = analyze_runs(runs, synthetic_seeds=args.synthetic_seeds, device=device,
                           data_dir=args.data_dir, overwrite=args.overwrite)
     for m in tables["model"]:
         alpha = "—" if m["mean_alpha_paper"] is None else f"{m['mean_alpha_paper']:.3f}"
@@ -78,7 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stop-nll", type=float, default=5e-5, help="training NLL threshold of the stopping rule")
     p.add_argument("--avg-blocks", type=positive_int, default=10, help="blocks of further iterations after convergence")
     p.add_argument("--avg-block-iters", type=positive_int, default=1000, help="iterations per block; the last is averaged")
-    p.add_argument("--device", default=None, help="cuda if available, else cpu")
+    p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available, else cpu)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--out", required=True, help="run directory (resumed if it holds a checkpoint)")
     p.set_defaults(handler=_train, parser=p)
@@ -89,7 +93,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tables", default=None, metavar="DIR", help="write the combined tables (CSV) into DIR")
     p.add_argument("--synthetic-seeds", type=non_negative_int, default=3,
                    help="synthetic matrices per layer and structure")
-    p.add_argument("--device", default=None)
+    p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available, else cpu)")
     p.add_argument("--data-dir", default=None, help="overrides the runs' data folder")
     p.add_argument("--overwrite", action="store_true", help="recompute existing analyses")
     p.set_defaults(handler=_analyze, parser=p)

@@ -9,7 +9,9 @@ contradicts its expectation (an expected "holds" that fails or vice versa), else
 writes DIR/<check>.csv (tidy table) and DIR/<check>.json (config, seed, provenance, wall time,
 verdicts), and keeps every finished Monte-Carlo cell under ``DIR/cells-cache/``, so an interrupted
 check resumes (``--no-resume`` recomputes). ``--quick`` uses small grids. ``size`` prints the
-required size d₀ of :func:`sgdtails.theory.required_size`.
+required size d₀ of :func:`sgdtails.theory.required_size`. Every command first estimates its
+memory and time (:mod:`sgdtails.simulator.budget`; ``size``: every size up to ``--max-measured``)
+and refuses, in one line, a request beyond this machine unless ``--force``.
 
 Where the cells run: by default in this process, or with ``--out`` on one local process per CPU;
 ``--jobs N`` (or ``auto``) on N local processes, ``--scheduler ADDRESS`` (or ``$SGDTAILS_SCHEDULER``
@@ -23,6 +25,7 @@ import time
 from pathlib import Path
 
 from sgdtails.cli._args import (
+    add_force_flag,
     add_run_flags,
     alpha,
     eps,
@@ -31,6 +34,7 @@ from sgdtails.cli._args import (
     p_exponent,
     positive_int,
     probability,
+    refuse,
     run_options,
 )
 from sgdtails.simulator.vocabulary import SCOPES, STRUCTURES
@@ -135,7 +139,10 @@ def _check(args: argparse.Namespace) -> int:
             kw["alphas"] = al
         else:
             kw["alpha"] = al[0] if len(al) == 1 else al
+    from sgdtails.simulator.budget import check_estimate
+
     kw["run"] = _run(args)
+    refuse(args, check_estimate(args.check, kw), kw["run"])
     try:
         run_check(args.check, kw, Path(args.out) if args.out else None)
     except RuntimeError as exc:  # failed Monte-Carlo cells: finished ones stay cached under --out
@@ -145,9 +152,11 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _bounds(args: argparse.Namespace) -> int:
+    from sgdtails.simulator.budget import inequalities_estimate
     from sgdtails.theory.bounds_report import bounds_report
     from sgdtails.theory.inequalities import check_inequalities
 
+    refuse(args, inequalities_estimate(args.instances))
     rows = bounds_report()
     print(_table(rows, ["quantity", "reference", "parameters", "value"]))
     checks = check_inequalities(args.instances, seed=args.seed)
@@ -172,8 +181,12 @@ def _open_d0(res) -> float | None:
 
 def _all(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
+    from sgdtails.simulator.budget import suite_estimate
+
     summary, bad = [], 0
     run = _run(args)
+    cases = [(case.check, suite_arguments(case, quick=args.quick, seed=args.seed, trials=args.trials)) for case in SUITE]
+    refuse(args, suite_estimate(cases), run)
     try:
         for case in SUITE:
             kwargs = suite_arguments(case, quick=args.quick, seed=args.seed, trials=args.trials)
@@ -196,13 +209,16 @@ def _all(args: argparse.Namespace) -> int:
 
 
 def _size(args: argparse.Namespace) -> int:
+    from sgdtails.simulator.budget import required_size_estimate
     from sgdtails.theory.required_size import required_size
 
+    run = _run(args)
+    refuse(args, required_size_estimate(args.theorem, args.max_measured, args.trials), run)
     t0 = time.perf_counter()
     try:
         est = required_size(args.alpha, p=args.p, kappa=args.kappa, eps=args.eps, confidence=args.confidence,
                             theorem=args.theorem, max_measured=args.max_measured, trials=args.trials,
-                            seed=args.seed, run=_run(args))
+                            seed=args.seed, run=run)
     except RuntimeError as exc:  # failed Monte-Carlo cells: finished ones stay cached under --out
         print(f"sgdtails size {args.theorem}: {exc}", file=sys.stderr)
         return 1
@@ -228,6 +244,7 @@ def _common(p: argparse.ArgumentParser, *, sizes: str | None) -> None:
     p.add_argument("--quick", action="store_true", help="the small grid of sgdtails.theory.suite.QUICK")
     p.add_argument("--out", help=f"folder for <check>.csv and <check>.json (and the cell cache {CACHE_DIR}/)")
     add_run_flags(p, **_RUN_HELP)
+    add_force_flag(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -278,6 +295,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--instances", type=positive_int, default=200, help="random instances per inequality (default 200)")
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the instances (default 0)")
     p.add_argument("--out", help="folder for bounds.csv/.json and inequalities.csv/.json")
+    add_force_flag(p)
     p.set_defaults(handler=_bounds, parser=p)
 
     p = which.add_parser("all", help="every check in its hypothesis and its negative controls; exit 1 on a contradiction")
@@ -286,6 +304,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=non_negative_int, default=0, help="root seed of every check (default 0)")
     p.add_argument("--out", help=f"folder for every check's .csv/.json and all.csv (and {CACHE_DIR}/)")
     add_run_flags(p, **_RUN_HELP)
+    add_force_flag(p)
     p.set_defaults(handler=_all, parser=p)
 
     s = sub.add_parser("size", help="smallest size with P(error <= eps) >= confidence (measured or extrapolated)")
@@ -300,5 +319,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--seed", type=non_negative_int, default=0)
     s.add_argument("--out", help=f"folder for size-<theorem>.csv/.json (and the cell cache {CACHE_DIR}/)")
     add_run_flags(s, **_RUN_HELP)
+    add_force_flag(s)
     s.set_defaults(handler=_size, parser=s)
 
