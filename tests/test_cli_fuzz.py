@@ -25,6 +25,8 @@ from hypothesis import strategies as st
 
 from sgdtails.cli import build_parser, main
 
+pytestmark = pytest.mark.fuzz  # runs by default (CI); alone: pytest -m fuzz
+
 HUGE = "1180591620717411303424"  # 2**70: overflows every C integer
 BIG_TRIALS = "1000000000"
 NUM_BAD = ["nan", "inf", "-inf", "abc", ""]
