@@ -130,7 +130,7 @@ def _hill(x: np.ndarray, k: int | None) -> tuple[float, int]:
     n = a.size
     if n < 2:
         raise ValueError(f"x has {n} nonzero observation(s) after centring; Hill's estimator needs at least 2")
-    k = max(2, math.isqrt(n)) if k is None else k
+    k = min(max(2, math.isqrt(n)), n - 1) if k is None else k  # the default fits any n ≥ 2 (k = 1 at n = 2)
     if not 1 <= k < n:
         raise ValueError(f"block (Hill's k) must be in [1, {n - 1}], got {k}")
     with np.errstate(over="ignore"):

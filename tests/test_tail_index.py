@@ -1,4 +1,6 @@
 """Tail-index estimators (docs/theory.md §3) on exact SαS samples; seeds stated, tolerances stated."""
+import math
+
 import numpy as np
 import pytest
 
@@ -60,3 +62,16 @@ def test_hill_explicit_k():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         tail_index(np.arange(100.0), **kwargs)
+
+
+def test_hill_default_k_fits_two_nonzero_observations():
+    """Two nonzero |x| after centring: the default k is 1, Hill's 1/mean log(a1/a2) = 1/log 2.
+
+    The default was 2 = n, refused in terms of a ``block`` the caller never passed.
+    """
+    x = np.r_[np.zeros(50), 1.0, 2.0]
+    est = tail_index(x, method="hill")
+    assert est.block == 1
+    assert est.alpha == pytest.approx(1.0 / math.log(2.0), rel=1e-12)
+    with pytest.raises(ValueError, match="block"):  # an explicit k beyond n − 1 is still refused, by name
+        tail_index(x, method="hill", block=2)
