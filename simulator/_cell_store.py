@@ -367,31 +367,24 @@ class CellStore:
     # -- reading -----------------------------------------------------------------------------
     def finished(self, hashes: Sequence[str]) -> dict[str, StoredCell]:
         """The stored records of the cells ``hashes`` (unverified), by hash."""
-        out: dict[str, StoredCell] = {}
-        if self._conn is None:
-            return out
-        try:
-            for chunk in _chunks(hashes):
-                marks = ",".join("?" * len(chunk))
-                for row in self._conn.execute(f"SELECT {_CELL_COLS} FROM cells WHERE hash IN ({marks})", chunk):
-                    out[row[0]] = StoredCell(*row)
-        except sqlite3.Error as exc:
-            self._failed(exc, "reading the finished cells")
-            return {}
-        return out
+        return self._rows("cells", _CELL_COLS, StoredCell, hashes, "reading the finished cells")
 
     def failures(self, hashes: Sequence[str]) -> dict[str, StoredFailure]:
         """The stored failures of the cells ``hashes``, by hash."""
-        out: dict[str, StoredFailure] = {}
+        return self._rows("failed", _FAIL_COLS, StoredFailure, hashes, "reading the failed cells")
+
+    def _rows(self, table: str, columns: str, make: type, hashes: Sequence[str], doing: str) -> dict:
+        """The rows of ``table`` whose hash is in ``hashes``, as ``make(*row)`` by hash ({} if unusable)."""
+        out: dict = {}
         if self._conn is None:
             return out
         try:
             for chunk in _chunks(hashes):
                 marks = ",".join("?" * len(chunk))
-                for row in self._conn.execute(f"SELECT {_FAIL_COLS} FROM failed WHERE hash IN ({marks})", chunk):
-                    out[row[0]] = StoredFailure(*row)
+                for row in self._conn.execute(f"SELECT {columns} FROM {table} WHERE hash IN ({marks})", chunk):
+                    out[row[0]] = make(*row)
         except sqlite3.Error as exc:
-            self._failed(exc, "reading the failed cells")
+            self._failed(exc, doing)
             return {}
         return out
 
