@@ -15,7 +15,6 @@ import io
 import os
 import subprocess
 import sys
-import tempfile
 import warnings
 
 import numpy as np
@@ -157,9 +156,14 @@ def cases(files, tmp) -> dict[tuple[str, ...], list[list[str]]]:
     return c
 
 
-def snapshot(root) -> set[str]:
-    """Every file under a temporary folder; the names at the top of any other folder (the repository)."""
-    if str(root).startswith(tempfile.gettempdir()) or "pytest-of-" in str(root):
+def snapshot(watch: tuple[str, bool]) -> set[str]:
+    """Every file under the folder (``deep``: the test's own sandbox), else the names at its top.
+
+    The folder the test started in is watched at its top only: it may be a repository with a
+    virtual environment inside (a clean clone under /tmp in CI), far too big to walk per case.
+    """
+    root, deep = watch
+    if deep:
         return {os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs}
     return set(os.listdir(root))
 
@@ -193,7 +197,7 @@ def sandbox(tmp_path, monkeypatch):
     monkeypatch.chdir(cwd)
     monkeypatch.delenv("SGDTAILS_SCHEDULER", raising=False)
     monkeypatch.delenv("SGDTAILS_DEBUG", raising=False)
-    return tmp_path, [tmp_path, start] if not start.startswith(str(tmp_path)) else [tmp_path]
+    return tmp_path, [(str(tmp_path), True)] + ([(start, False)] if not start.startswith(str(tmp_path)) else [])
 
 
 def test_every_command_is_fuzzed(files, sandbox):
@@ -269,7 +273,7 @@ def test_hypothesis_alpha_outside_its_range(value, tmp_path_factory, capsys):
     text = value if isinstance(value, str) else repr(value)
     for argv in (["sample", "--alpha", text, "--shape", "2", "--out", str(out / "x.npy")],
                  ["check", "theorem1", "--alpha", text], ["size", "theorem2", "--alpha", text]):
-        check_call(argv, capsys, [out])
+        check_call(argv, capsys, [(str(out), True)])
 
 
 @FUZZ
@@ -278,9 +282,9 @@ def test_hypothesis_alpha_outside_its_range(value, tmp_path_factory, capsys):
 def test_hypothesis_kappa_and_p_outside_their_ranges(kappa, p, tmp_path_factory, capsys):
     out = tmp_path_factory.getbasetemp() / "hyp"
     out.mkdir(exist_ok=True)
-    check_call(["check", "theorem3", "--alpha", "1", "--kappa", repr(kappa)], capsys, [out])
-    check_call(["check", "theorem3", "--alpha", "1", "--p", repr(p)], capsys, [out])
-    check_call(["size", "theorem1", "--alpha", "1", "--kappa", repr(kappa)], capsys, [out])
+    check_call(["check", "theorem3", "--alpha", "1", "--kappa", repr(kappa)], capsys, [(str(out), True)])
+    check_call(["check", "theorem3", "--alpha", "1", "--p", repr(p)], capsys, [(str(out), True)])
+    check_call(["size", "theorem1", "--alpha", "1", "--kappa", repr(kappa)], capsys, [(str(out), True)])
 
 
 def test_checker_flags_a_planted_bug(files, sandbox, capsys, monkeypatch):
@@ -344,7 +348,7 @@ def test_helper_a_inputs_have_clean_answers(files, sandbox, capsys):
     np.save(tmp / "maxed.npy", np.array([[1e308, -1e308], [1e308, 1e308]]))
     w = np.random.default_rng(0).standard_cauchy((50, 40))
     np.save(tmp / "cauchy.npy", w)
-    watched = [w for w in watched if w != tmp]
+    watched = [w for w in watched if w[0] != str(tmp)]
     argvs = [["tail-index", "--method", "hill", str(tmp / "ties.npy")], ["tail-index", str(tmp / "ties.npy")],
              ["tail-index", str(tmp / "sub.npy")], ["tail-index", str(tmp / "maxed.npy")],
              ["prune", str(tmp / "sub.npy")], ["prune", str(files / "good.npy"), "--p", "1e-300"],
