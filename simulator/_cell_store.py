@@ -44,6 +44,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
+from sgdtails.simulator.messages import one_line
+
 __all__ = [
     "BUSY_S",
     "FILE_NAME",
@@ -67,6 +69,7 @@ STALE_S = 30.0
 """A run whose heartbeat is older than this is gone: its claims are taken over."""
 _MAX_BATCH = 2048  # records per write transaction
 _CHUNK = 500  # parameters per ``IN (…)`` query
+_LIMIT = 160  # longest error text quoted in a warning
 
 _TABLES = {
     "meta": "key TEXT PRIMARY KEY, value TEXT NOT NULL",
@@ -155,11 +158,6 @@ class _Damaged(Exception):
     """The store file is not a usable store (the message says why, in one line)."""
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 160 else text[:157] + "..."
-
-
 def _locked(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
 
@@ -196,7 +194,7 @@ def _prepare(conn: sqlite3.Connection) -> None:
     check = conn.execute("PRAGMA quick_check").fetchone()
     if check is None or check[0] != "ok":
         first = str(check[0]).splitlines()[0] if check else "no answer"
-        raise _Damaged(f"integrity check failed: {_one_line(Exception(first))}")
+        raise _Damaged(f"integrity check failed: {one_line(Exception(first), limit=_LIMIT)}")
     with _transaction(conn):
         conn.execute(f"CREATE TABLE IF NOT EXISTS meta ({_TABLES['meta']})")
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
@@ -278,20 +276,20 @@ class CellStore:
             self._conn = self._try_open()
             return
         except (sqlite3.Error, OSError, _Damaged) as exc:
-            reason = _one_line(exc)
+            reason = one_line(exc, limit=_LIMIT)
             if _locked(exc):
                 self._give_up(f"is locked by another process (waited {BUSY_S:g} s)")
                 return
         try:
             aside = self._move_aside()
         except OSError as exc:
-            self._give_up(f"is unusable ({reason}) and cannot be moved aside ({_one_line(exc)})")
+            self._give_up(f"is unusable ({reason}) and cannot be moved aside ({one_line(exc, limit=_LIMIT)})")
             return
         try:
             self._conn = self._try_open()
         except (sqlite3.Error, OSError, _Damaged) as exc:
             self._give_up(f"is unusable ({reason}); moved aside to {aside.name}, but a new one cannot be "
-                          f"created ({_one_line(exc)})")
+                          f"created ({one_line(exc, limit=_LIMIT)})")
             return
         self._warn(f"{self.label}: the cell store {self.path} is unusable ({reason}); moved aside to "
                    f"{aside.name}; its cells are recomputed")
@@ -337,7 +335,7 @@ class CellStore:
         self._conn = None
         if not self._broken:
             self._broken = True
-            self._warn(f"{self.label}: the cell store {self.path} failed while {doing} ({_one_line(exc)}); "
+            self._warn(f"{self.label}: the cell store {self.path} failed while {doing} ({one_line(exc, limit=_LIMIT)}); "
                        "the cells not yet stored are not kept (the next run recomputes them)")
 
     @property

@@ -22,6 +22,7 @@ import numpy as np
 
 from sgdtails.simulator._sweep_store import flatten_config, normalize_rows
 from sgdtails.simulator._threads import pinned_threads
+from sgdtails.simulator.messages import one_line
 
 __all__ = [
     "NO_WORKER_TIMEOUT_S",
@@ -221,11 +222,6 @@ def connect(scheduler: str):
     return Client(scheduler, set_as_default=False)
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 class _Cluster:
     """The runner's view of a Dask cluster: worker threads now, and how long it has had none.
 
@@ -244,7 +240,7 @@ class _Cluster:
         self.checked = -float("inf")
 
     def lost(self, what: BaseException | str | None = None) -> BackendLost:
-        why = f": {_one_line(what)}" if isinstance(what, BaseException) else f" ({what})" if what else ""
+        why = f": {one_line(what, typed=True)}" if isinstance(what, BaseException) else f" ({what})" if what else ""
         return BackendLost(f"lost the Dask scheduler at {self.address}{why}")
 
     def connected(self) -> bool:
@@ -344,7 +340,7 @@ def run_dask(
     try:
         client = connect(scheduler)
     except Exception as exc:  # noqa: BLE001 - unreachable, refused, timed out: one line for the runner
-        raise BackendLost(f"cannot reach the Dask scheduler at {scheduler}: {_one_line(exc)}") from exc
+        raise BackendLost(f"cannot reach the Dask scheduler at {scheduler}: {one_line(exc, typed=True)}") from exc
     cluster = _Cluster(client, scheduler, resources, worker_timeout)
     result_timeout = RESULT_TIMEOUT_S if worker_timeout is None else min(RESULT_TIMEOUT_S, worker_timeout)
     quiet = _QuietWhileLost(client)
@@ -388,7 +384,7 @@ def run_dask(
                         pending[fut] = b  # its result's worker died: the scheduler recomputes it
                         continue
                     tb = traceback.format_exc()
-                    outcomes = [Outcome(i, None, _one_line(exc), tb, 0.0) for i in b]
+                    outcomes = [Outcome(i, None, one_line(exc, typed=True), tb, 0.0) for i in b]
                 fut.release()
                 yield from outcomes
             if lost is not None:

@@ -66,6 +66,7 @@ from sgdtails.simulator import _sweep_backends as backends
 from sgdtails.simulator import _sweep_store as store
 from sgdtails.simulator._cell_store import StoreWarning
 from sgdtails.simulator._sweep_backends import BackendLost, cell_seed
+from sgdtails.simulator.messages import one_line
 from sgdtails.simulator.provenance import package_version, provenance
 from sgdtails.simulator.records import TMP_SUFFIX, clear_temporaries, write_csv, write_json
 from sgdtails.simulator.run_options import RunOptions
@@ -248,7 +249,7 @@ def run_study(study: Study, *, run: RunOptions = RunOptions(), batch: int | None
         finished = result.n_computed + result.n_reused
         how = ("finished and kept" if stored else "finished but not kept (no cache_dir)" if not kept
                else "finished but not kept (the cell store is unusable)")
-        reason = " ".join(str(lost).split()) or type(lost).__name__
+        reason = one_line(lost)
         raise BackendLost(f"{study.name}: {finished} of {result.n_cells} cells {how}; {reason}; rerun to resume") from lost
     return result
 
@@ -389,7 +390,7 @@ class _Run:
         try:
             return json.loads(path.read_text(encoding="utf-8")), None
         except (OSError, ValueError, RecursionError) as exc:
-            return None, f"it cannot be read ({type(exc).__name__}: {' '.join(str(exc).split())})"
+            return None, f"it cannot be read ({one_line(exc, typed=True)})"
 
     def _disagreeing(self, candidates: Mapping[int, list[dict]], done: Mapping[int, _Done]) -> dict[int, str]:
         """Candidates lacking a field that most records have in every row (they carry no checksum)."""
