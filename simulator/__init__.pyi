@@ -1,9 +1,11 @@
+from . import asymptotics as asymptotics
 from . import provenance as provenance
 from . import records as records
 from . import streams as streams
 from . import sweep as sweep
 from . import validate as validate
 from . import vocabulary as vocabulary
+from .asymptotics import theorem1_d0 as theorem1_d0
 from .compressibility import min_kappa as min_kappa
 from .compressibility import pruning_ratio as pruning_ratio
 from .elliptical import sample_elliptical as sample_elliptical
