@@ -5,6 +5,7 @@ from . import plots as plots
 from . import sweep as sweep
 from . import vocabulary as vocabulary
 from .adapt import freeze_pruned as freeze_pruned
+from .adapt import prune as prune
 from .adapt import prune_arrays as prune_arrays
 from .adapt import prune_model as prune_model
 from .adapt import pruning_masks as pruning_masks
@@ -33,3 +34,5 @@ from .train import TrainResult as TrainResult
 from .train import train as train
 from .vocabulary import DATASETS as DATASETS
 from .vocabulary import MODELS as MODELS
+from .weights import load_state_dict as load_state_dict
+from .weights import weight_layers as weight_layers

@@ -1,8 +1,8 @@
 """Pruning of torch models through :mod:`sgdtails.simulator` (docs/theory.md §2, paper Section S1.5).
 
 Every pruned value comes from a ``sgdtails.simulator`` function; this module only reshapes
-tensors to the matrices the paper prunes, centres them, and writes the result back. A pruning is
-a ``scheme`` × ``scope`` pair (:data:`sgdtails.simulator.vocabulary.PRUNINGS`):
+tensors to the matrices the paper prunes, centres them (if asked), and writes the result back. A
+pruning is a ``scheme`` × ``scope`` pair (:data:`sgdtails.simulator.vocabulary.PRUNINGS`):
 
 * ``scheme="magnitude"``, ``scope="layer"`` (the default, the paper's Figure 4): layer-wise
   magnitude pruning, :func:`sgdtails.simulator.prune_magnitude` ``scope="layer"``;
@@ -11,21 +11,38 @@ a ``scheme`` × ``scope`` pair (:data:`sgdtails.simulator.vocabulary.PRUNINGS`):
   (out, in, kh, kw) is pruned as the out × (in·kh·kw) matrix (the paper's code);
   ``count="parameters"`` by default, so κ counts the r(m + n + 1) numbers of r kept triplets;
 * ``scheme="nodes"``: :func:`sgdtails.simulator.prune_nodes` per layer; a ``Linear`` weight
-  (out × in) loses whole columns (input nodes, Theorem 3); a conv weight loses whole kh×kw kernels
-  ranked by their ℓp norm (the (kh·kw) × (out·in) matrix whose columns are the kernels).
+  (out × in) loses whole columns (input nodes, Theorem 3); a conv weight loses whole kernels
+  (kh×kw, or k for ``Conv1d``) ranked by their ℓp norm (the matrix whose columns are the kernels).
 
 ``kappa`` is the kept fraction κ ∈ [0, 1] (the pruning ratio is 1 − κ): κ = 1 leaves every layer
 unchanged (even for singular value pruning, where keeping r triplets of an m×n matrix costs
 r(m + n + 1) numbers, so any κ < 1 already drops rank), κ = 0 sets every entry of every layer to
-its centre. Median centring (``center="median"``, the experiments' default): each layer's median
-is subtracted first and added back after, for every scheme, so pruned entries take the median.
+its centre.
+
+Centring. By default (``center=None``) pruned entries are **exactly zero**: magnitude pruning is
+the k-best term approximation of SPEC §2 / docs/theory.md §2.1 and node pruning zeroes whole
+columns. ``center="median"`` is the paper's code convention (Section S1.5, docs/theory.md §2.6):
+each layer's median is subtracted first and added back after, for every scheme, so pruned entries
+hold the median, not zero; pass it explicitly to reproduce the experiments
+(:mod:`sgdtails.realnets.analyze` does).
 
 To keep pruned weights pruned while training continues, :func:`pruning_masks` gives the entries a
 magnitude or node pruning keeps — the same :func:`sgdtails.simulator.magnitude_mask` /
 :func:`sgdtails.simulator.node_mask` the pruning applies — and :func:`freeze_pruned` zeroes the
 gradient of the others (plain SGD without momentum or weight decay then never moves them).
-Singular value pruning changes every entry and has no mask: its kept subspaces are
+Alternatively :func:`prune` installs those masks in place with ``torch.nn.utils.prune``
+(``custom_from_mask``), so the usual torch tooling (``prune.is_pruned``, ``prune.remove``) applies;
+torch masks only write zeros, so :func:`prune` supports ``center=None`` only. Singular value
+pruning changes every entry and has no mask: its kept subspaces are
 :func:`sgdtails.simulator.singular_projector`.
+
+Models already pruned by ``torch.nn.utils.prune`` (by :func:`prune` or by torch's own methods,
+e.g. ``prune.l1_unstructured``) are read through their effective weight ``weight_orig *
+weight_mask`` (:func:`sgdtails.realnets.layer_weights`): masks and prunings are computed from
+what the forward pass uses. Writes (:func:`with_arrays`, :func:`prune_model`) go to
+``weight_orig``, so torch's mask stays in force (entries it masks stay zero), and
+:func:`freeze_pruned` hooks ``weight_orig``. Deep copies of such models work although torch
+cannot deep-copy the non-leaf ``weight`` attribute it keeps between forward passes.
 """
 from __future__ import annotations
 
@@ -35,16 +52,18 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.utils import prune as torch_prune
 
-from sgdtails.realnets.models import layer_weights
+from sgdtails.realnets.models import _weight_slots, layer_weights
 from sgdtails.simulator import magnitude_mask, node_mask, prune_magnitude, prune_nodes, prune_singular
-from sgdtails.simulator.validate import check_choice, check_kappa, check_pruning
+from sgdtails.simulator.validate import check_choice, check_kappa, check_p, check_pruning
 from sgdtails.simulator.vocabulary import CENTERS, SINGULAR_COUNTS
 
 __all__ = [
     "as_matrix",
     "freeze_pruned",
     "layer_arrays",
+    "prune",
     "prune_arrays",
     "prune_model",
     "pruning_masks",
@@ -53,20 +72,24 @@ __all__ = [
 
 
 def layer_arrays(model: nn.Module) -> list[np.ndarray]:
-    """float64 NumPy copies of the model's prunable weights (:func:`sgdtails.realnets.layer_weights`), torch layout."""
+    """float64 NumPy copies of the model's prunable weights (:func:`sgdtails.realnets.layer_weights`), torch layout.
+
+    A weight pruned by ``torch.nn.utils.prune`` is read as its effective value ``weight_orig * weight_mask``.
+    """
     return [w.detach().cpu().double().numpy().copy() for w in layer_weights(model)]
 
 
 def as_matrix(w: np.ndarray, scheme: str) -> np.ndarray:
     """The 2-D matrix ``scheme`` works on.
 
-    A ``Linear`` weight itself; a conv weight as out × (in·kh·kw) for ``"singular"``, else as the
-    (kh·kw) × (out·in) matrix whose columns are the kernels.
+    A ``Linear`` weight itself; a conv weight (out, in, *kernel) — ``Conv2d`` (out, in, kh, kw) or
+    ``Conv1d`` (out, in, k) — as out × (in·kh·kw) for ``"singular"``, else as the (kh·kw) × (out·in)
+    matrix whose columns are the kernels.
     """
     if w.ndim == 2:
         return w
-    if w.ndim != 4:
-        raise ValueError(f"layer weights must be 2-D (Linear) or 4-D (conv), got shape {w.shape}")
+    if w.ndim not in (3, 4):
+        raise ValueError(f"layer weights must be 2-D (Linear), 3-D (Conv1d) or 4-D (Conv2d), got shape {w.shape}")
     if scheme == "singular":
         return w.reshape(w.shape[0], -1)
     return w.reshape(w.shape[0] * w.shape[1], -1).T  # columns are the kh×kw kernels
@@ -91,7 +114,7 @@ def prune_arrays(
     *,
     scheme: str = "magnitude",
     scope: str = "layer",
-    center: str | None = "median",
+    center: str | None = None,
     count: str = "parameters",
     p: float = 2.0,
 ) -> list[np.ndarray]:
@@ -100,18 +123,25 @@ def prune_arrays(
     Parameters
     ----------
     layers : sequence of arrays
-        2-D ``Linear`` weights (out × in) and/or 4-D conv weights (out, in, kh, kw).
+        2-D ``Linear`` weights (out × in) and/or conv weights (out, in, kh, kw) / (out, in, k).
     kappa : float
         Kept fraction κ ∈ [0, 1] (pruning ratio 1 − κ).
     scheme : {"magnitude", "singular", "nodes"}
     scope : {"layer", "global"}
         One budget per layer, or (magnitude only) one over all layers.
-    center : {"median", None}
-        Median centring (the experiments) or none.
+    center : {None, "median"}
+        None (default): pruned entries are exactly zero (SPEC §2). ``"median"``: the paper's code
+        convention (Section S1.5): each layer's median is subtracted before pruning and added back
+        after, so pruned entries hold the median.
     count : {"parameters", "paper", "values"}
         Singular values: what κ counts (:func:`sgdtails.simulator.singular_rank`).
     p : float
         Node pruning: exponent of the norm that ranks columns / kernels.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        The pruned layers, float64, in the shapes of ``layers``.
     """
     k = _check(kappa, scheme, scope, center)
     check_choice(count, "count", SINGULAR_COUNTS)
@@ -137,22 +167,89 @@ def prune_model(model: nn.Module, kappa: float, *, scheme: str = "magnitude", sc
     """A deep copy of ``model`` with every prunable layer pruned by :func:`prune_arrays` at kept fraction κ.
 
     ``model`` itself is not changed. Other keywords (``center``, ``count``, ``p``) as in
-    :func:`prune_arrays`.
+    :func:`prune_arrays`; by default (``center=None``) pruned entries are exactly zero, with
+    ``center="median"`` (the paper's convention) they hold their layer's median. A model pruned by
+    ``torch.nn.utils.prune`` is pruned from its effective weights and stays torch-pruned: its own
+    mask keeps its masked entries at zero (:func:`with_arrays`).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network (left unchanged).
+    kappa : float
+        Kept fraction κ ∈ [0, 1].
+    scheme, scope : str
+        The pruning (module docstring).
+    **kw
+        ``center``, ``count``, ``p`` of :func:`prune_arrays`.
+
+    Returns
+    -------
+    torch.nn.Module
+        The pruned copy.
     """
     return with_arrays(model, prune_arrays(layer_arrays(model), kappa, scheme=scheme, scope=scope, **kw))  # type: ignore[arg-type]
 
 
-def with_arrays(model: nn.Module, arrays: Sequence[np.ndarray]) -> nn.Module:
-    """A deep copy of ``model`` whose prunable layers hold ``arrays`` (cast to the layers' dtype)."""
-    out = copy.deepcopy(model)
-    weights = layer_weights(out)
-    if len(arrays) != len(weights):
-        raise ValueError(f"arrays must have one entry per prunable layer ({len(weights)}), got {len(arrays)}")
+def _deepcopy(model: nn.Module) -> nn.Module:
+    """``copy.deepcopy(model)`` that also works for models pruned by ``torch.nn.utils.prune``.
+
+    Such a module keeps its effective weight as a plain attribute ``weight = weight_orig *
+    weight_mask``; after a pruning call or a forward pass with autograd on it is a non-leaf tensor,
+    and ``copy.deepcopy`` raises on it ("Only Tensors created explicitly by the user (graph leaves)
+    support the deepcopy protocol"). The copy takes a detached clone instead, then recomputes that
+    attribute from its own ``weight_orig`` and ``weight_mask`` (as torch's forward pre-hook does).
+    """
+    memo: dict[int, object] = {}
+    for module in model.modules():
+        for hook in module._forward_pre_hooks.values():
+            if isinstance(hook, torch_prune.BasePruningMethod):
+                t = module.__dict__.get(hook._tensor_name)
+                if isinstance(t, torch.Tensor):
+                    memo[id(t)] = t.detach().clone()
+    out = copy.deepcopy(model, memo)
+    _refresh(out)
+    return out
+
+
+def _refresh(model: nn.Module) -> None:
+    """Recompute the effective ``weight`` attribute of every torch-pruned tensor from ``weight_orig * weight_mask``."""
     with torch.no_grad():
-        for w, a in zip(weights, arrays):
+        for module in model.modules():
+            for hook in list(module._forward_pre_hooks.values()):
+                if isinstance(hook, torch_prune.BasePruningMethod):
+                    setattr(module, hook._tensor_name, hook.apply_mask(module))
+
+
+def with_arrays(model: nn.Module, arrays: Sequence[np.ndarray]) -> nn.Module:
+    """A deep copy of ``model`` whose prunable layers hold ``arrays`` (cast to the layers' dtype).
+
+    For a layer pruned by ``torch.nn.utils.prune`` the array is written to ``weight_orig``: the
+    layer's torch mask stays in force, so its effective weight is ``array * weight_mask`` (masked
+    entries stay zero, whatever the array holds there).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network (left unchanged).
+    arrays : sequence of arrays
+        One array per :func:`sgdtails.realnets.layer_weights` entry, in its shape.
+
+    Returns
+    -------
+    torch.nn.Module
+        The copy.
+    """
+    out = _deepcopy(model)
+    slots = _weight_slots(out)
+    if len(arrays) != len(slots):
+        raise ValueError(f"arrays must have one entry per prunable layer ({len(slots)}), got {len(arrays)}")
+    with torch.no_grad():
+        for (_module, _name, w, _mask), a in zip(slots, arrays):
             if tuple(a.shape) != tuple(w.shape):
                 raise ValueError(f"array shape {tuple(a.shape)} does not match weight shape {tuple(w.shape)}")
             w.copy_(torch.from_numpy(np.asarray(a)).to(dtype=w.dtype, device=w.device))
+    _refresh(out)
     return out
 
 
@@ -162,14 +259,33 @@ def pruning_masks(
     *,
     scheme: str = "magnitude",
     scope: str = "layer",
-    center: str | None = "median",
+    center: str | None = None,
     p: float = 2.0,
 ) -> list[torch.Tensor]:
     """Boolean masks (True = kept) of the entries :func:`prune_model` keeps, one per prunable layer.
 
     They are :func:`sgdtails.simulator.magnitude_mask` and :func:`sgdtails.simulator.node_mask`
-    of the layers (in the matrix layout of :func:`as_matrix`), on the device of each weight.
+    of the layers (in the matrix layout of :func:`as_matrix`), on the device of each weight,
+    computed from the effective weights of layers pruned by ``torch.nn.utils.prune``.
     ``scheme="singular"`` raises: singular value pruning changes every entry.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network.
+    kappa : float
+        Kept fraction κ ∈ [0, 1].
+    scheme : {"magnitude", "nodes"}
+    scope : {"layer", "global"}
+    center : {None, "median"}
+        Rank |w| (default) or |w − median| (the paper's convention), as in :func:`prune_arrays`.
+    p : float
+        Node pruning: exponent of the norm that ranks columns / kernels.
+
+    Returns
+    -------
+    list of torch.Tensor
+        Boolean masks in the shapes of the layers.
     """
     k = _check(kappa, scheme, scope, center)
     if scheme == "singular":
@@ -187,13 +303,88 @@ def pruning_masks(
     return [torch.from_numpy(np.ascontiguousarray(m)).to(w.device) for m, w in zip(masks, layer_weights(model))]
 
 
+_MASKABLE = (nn.Linear, nn.Conv1d, nn.Conv2d)
+
+
+def prune(model: nn.Module, scheme: str, kappa: float, *, scope: str = "layer", center: str | None = None,
+          p: float = 2.0) -> nn.Module:
+    """Prune ``model`` in place with ``torch.nn.utils.prune``, installing the toolkit's exact masks.
+
+    Every prunable layer (the ``weight`` of each ``Linear``, ``Conv1d`` and ``Conv2d`` module, i.e.
+    every :func:`sgdtails.realnets.layer_weights` entry) gets ``torch.nn.utils.prune.custom_from_mask``
+    with its :func:`pruning_masks` mask — :func:`sgdtails.simulator.magnitude_mask` or
+    :func:`sgdtails.simulator.node_mask` in the layout of :func:`as_matrix`. Pruned entries are
+    exactly zero; afterwards ``torch.nn.utils.prune.is_pruned(model)`` is True and
+    ``torch.nn.utils.prune.remove(module, "weight")`` makes a layer's pruning permanent.
+
+    On a model already pruned by ``torch.nn.utils.prune`` the masks are computed from the effective
+    weights ``weight_orig * weight_mask`` and torch combines them with the existing masks
+    (``PruningContainer``), so the entries kept are those the toolkit's mask keeps of the
+    effective weights (intersected with the old mask).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Changed in place.
+    scheme : {"magnitude", "nodes"}
+        ``"singular"`` has no mask and raises: use :func:`prune_model` (or
+        :func:`sgdtails.simulator.singular_projector`).
+    kappa : float
+        Kept fraction κ ∈ [0, 1].
+    scope : {"layer", "global"}
+        One budget per layer, or (magnitude only) one over all layers.
+    center : {None}
+        Only None: a torch mask can only write zeros, so the paper's median centring (pruned
+        entries hold the median) raises ``ValueError``; use ``prune_model(..., center="median")``.
+    p : float
+        Node pruning: exponent of the norm that ranks columns / kernels.
+
+    Returns
+    -------
+    torch.nn.Module
+        ``model`` itself.
+    """
+    _check(kappa, scheme, scope, center)
+    check_p(p)
+    if center is not None:
+        raise ValueError(f"center={center!r} cannot be expressed by a torch mask (masks write zeros, median centring "
+                         "writes the median into pruned entries); use prune_model(model, kappa, center='median'), "
+                         "which returns a pruned copy, or center=None")
+    if scheme == "singular":
+        raise ValueError("scheme='singular' changes every entry and has no mask for torch.nn.utils.prune; use "
+                         "prune_model(model, kappa, scheme='singular') (a pruned copy) or "
+                         "sgdtails.simulator.singular_projector")
+    slots = _weight_slots(model)
+    for module, name, _w, _mask in slots:
+        if not isinstance(module, _MASKABLE) or name != "weight":
+            raise ValueError(f"prune masks the weight of Linear, Conv1d and Conv2d modules; the prunable parameter "
+                             f"{name!r} of {type(module).__name__} is not one: use prune_model")
+    masks = pruning_masks(model, kappa, scheme=scheme, scope=scope, center=None, p=p)
+    for (module, name, _w, _mask), m in zip(slots, masks):
+        torch_prune.custom_from_mask(module, name, m)
+    return model
+
+
 def freeze_pruned(model: nn.Module, masks: Sequence[torch.Tensor]) -> list[torch.utils.hooks.RemovableHandle]:
     """Zero the gradient of the pruned entries (mask False) of every prunable layer of ``model``.
 
-    Registers a gradient hook per weight (``handle.remove()`` undoes it). With plain SGD (no
+    Registers a gradient hook per weight (``handle.remove()`` undoes it); for a layer pruned by
+    ``torch.nn.utils.prune`` on the parameter that is trained, ``weight_orig``. With plain SGD (no
     momentum, no weight decay) pruned entries then keep their pruned value exactly.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network.
+    masks : sequence of torch.Tensor
+        One boolean mask (True = kept) per :func:`sgdtails.realnets.layer_weights` entry.
+
+    Returns
+    -------
+    list of torch.utils.hooks.RemovableHandle
+        The hooks.
     """
-    weights = layer_weights(model)
+    weights = [w for _module, _name, w, _mask in _weight_slots(model)]
     if len(masks) != len(weights):
         raise ValueError(f"masks must have one entry per prunable layer ({len(weights)}), got {len(masks)}")
     handles = []

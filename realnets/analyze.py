@@ -57,12 +57,12 @@ from torch import nn
 from sgdtails.realnets.adapt import as_matrix, layer_arrays, prune_arrays, with_arrays
 from sgdtails.realnets.data import Dataset, load_dataset
 from sgdtails.realnets.device import default_device
+from sgdtails.realnets.model_analysis import analyze
 from sgdtails.realnets.models import build_model, default_input_shape
 from sgdtails.realnets.train import TrainConfig
-from sgdtails.simulator import pruning_ratio, sample_weights, tail_index
 from sgdtails.simulator.records import write_csv, write_json
 from sgdtails.simulator.validate import check_int, check_pruning
-from sgdtails.simulator.vocabulary import PRUNINGS, STRUCTURES
+from sgdtails.simulator.vocabulary import PRUNINGS
 
 __all__ = [
     "EPS",
@@ -79,7 +79,7 @@ __all__ = [
 
 EPS, P = 0.1, 2.0
 TABLES = ("model", "layers", "pruning", "synthetic")
-ANALYSIS_VERSION = 3
+ANALYSIS_VERSION = 4
 
 
 def _grid(*parts: Iterable[float]) -> tuple[float, ...]:
@@ -169,20 +169,6 @@ def _accuracy(model: nn.Module, data: Dataset, chunk: int = 1000) -> float:
     return correct / len(data.x_test)
 
 
-def _paper_rows(layers: list[np.ndarray]) -> list[np.ndarray]:
-    """Layers as the paper's estimator reads them: the last ``Linear`` weight transposed."""
-    return [w.T if i == len(layers) - 1 and w.ndim == 2 else w for i, w in enumerate(layers)]
-
-
-def _pruning_ratios(w: np.ndarray) -> dict[str, float]:
-    c = w - np.median(w)
-    return {
-        "pr_magnitude": pruning_ratio(c, EPS, p=P, scheme="magnitude"),
-        "pr_singular": pruning_ratio(as_matrix(c, "singular"), EPS, p=P, scheme="singular"),
-        "pr_nodes": pruning_ratio(as_matrix(c, "nodes"), EPS, p=P, scheme="nodes"),
-    }
-
-
 def _remaining(original: list[np.ndarray], pruned: list[np.ndarray], scheme: str, center: bool) -> float:
     """Fraction of the model's parameters a pruned copy keeps (module docstring)."""
     total = sum(w.size for w in original)
@@ -200,31 +186,6 @@ def _remaining(original: list[np.ndarray], pruned: list[np.ndarray], scheme: str
     return kept / total
 
 
-def _synthetic(w: np.ndarray, alpha: float, seeds: int, seed: Sequence[int]) -> list[dict]:
-    shape = w.shape if w.ndim == 2 else (w.shape[0], int(np.prod(w.shape[1:])))
-    rows = []
-    for k, structure in enumerate(STRUCTURES):
-        for s in range(seeds):
-            x = sample_weights(min(alpha, 2.0), shape, structure=structure, seed=np.random.SeedSequence([*seed, k, s]))
-            rows.append({"structure": structure, "seed": s, "alpha": alpha,
-                         "pruning_ratio": pruning_ratio(x - np.median(x), EPS, p=P, scheme="magnitude")})
-    return rows
-
-
-def _verdict(pr: float, synth: list[dict]) -> dict:
-    means = {s: float(np.mean([r["pruning_ratio"] for r in synth if r["structure"] == s])) for s in STRUCTURES}
-    sds = [float(np.std([r["pruning_ratio"] for r in synth if r["structure"] == s], ddof=1))
-           if sum(r["structure"] == s for r in synth) > 1 else 0.0 for s in STRUCTURES]
-    order = sorted(STRUCTURES, key=lambda s: abs(pr - means[s]))
-    margin = abs(pr - means[order[1]]) - abs(pr - means[order[0]])
-    tol = max(0.01, 2.0 * math.sqrt(np.mean(np.square(sds))))
-    ambiguous = bool(margin < tol)
-    outside = pr < min(means.values()) - tol or pr > max(means.values()) + tol
-    verdict = "none" if outside else "ambiguous" if ambiguous else order[0]
-    return {**{f"synth_{s}": means[s] for s in STRUCTURES}, "closest": order[0], "margin": margin,
-            "ambiguous": ambiguous, "verdict": verdict, "pr_gap": pr - means["iid"]}
-
-
 # ------------------------------------------------------------------------------------- tables
 def _config_columns(run: Run) -> dict:
     c = run.config
@@ -233,21 +194,25 @@ def _config_columns(run: Run) -> dict:
 
 
 def _layer_table(run: Run, synthetic_seeds: int) -> tuple[list[dict], list[dict]]:
-    final = layer_arrays(run.final)
+    """The ``layers`` and ``synthetic`` tables: :func:`sgdtails.analyze` of the final weights, α̂ of the averaged."""
     source = "averaged" if run.averaged is not None else "final"
-    est = layer_arrays(run.averaged) if run.averaged is not None else final
-    layers, synth_rows = [], []
-    for i, (w, x) in enumerate(zip(final, _paper_rows(est))):
-        a_paper = tail_index(x, method="paper", seed=i).alpha
-        a_mmo = tail_index(x.ravel(), method="mmo").alpha
-        row: dict[str, Any] = {"run": run.name, "layer": i, "shape": "x".join(map(str, w.shape)), "n_params": w.size,
-               "alpha_paper": a_paper, "alpha_mmo": a_mmo, "alpha_source": source, **_pruning_ratios(w)}
+    df = analyze(run.final, EPS, P, center="median", references=synthetic_seeds, alpha_weights=run.averaged,
+                 seed=np.random.SeedSequence([run.config.seed]))
+    layers = []
+    for row in df.to_dict("records"):
+        row = {"run": run.name, **{k: _plain(v) for k, v in row.items()}, "alpha_source": source}
         if synthetic_seeds > 0:
-            synth = _synthetic(w, a_paper, synthetic_seeds, (run.config.seed, i))
-            synth_rows += [{"run": run.name, "layer": i, **r} for r in synth]
-            row.update(_verdict(row["pr_magnitude"], synth))
+            row["pr_gap"] = row["pr_magnitude"] - row["ref_iid_magnitude"]
         layers.append(row)
-    return layers, synth_rows
+    synth = [{"run": run.name, **{k: _plain(v) for k, v in r.items()}} for r in df.attrs["references"]]
+    return layers, synth
+
+
+def _plain(v: Any) -> Any:
+    """NumPy scalars and NaN (pandas' fill for a missing value) as JSON-ready Python values."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    return None if isinstance(v, float) and math.isnan(v) else v
 
 
 def _pruning_table(run: Run, data: Dataset, device: str, prunings: Sequence[tuple[str, str]]) -> tuple[float, list[dict]]:

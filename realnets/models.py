@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
+from torch.nn.utils import prune
 
 from sgdtails.realnets.vocabulary import DATASETS, MODELS
 from sgdtails.simulator.validate import check_int
@@ -143,10 +144,56 @@ def build_model(
     return _FCN(math.prod(shape), 2048 if width is None else int(width), hidden, classes)
 
 
+def _pruning_hook(module: nn.Module, name: str) -> prune.BasePruningMethod | None:
+    """The ``torch.nn.utils.prune`` forward pre-hook of ``module.<name>`` (a method or container), or None."""
+    for hook in module._forward_pre_hooks.values():
+        if isinstance(hook, prune.BasePruningMethod) and hook._tensor_name == name:
+            return hook
+    return None
+
+
+def _weight_slots(model: nn.Module) -> list[tuple[nn.Module, str, nn.Parameter, torch.Tensor | None]]:
+    """(module, tensor name, stored parameter, torch mask or None) of every prunable weight, in :func:`layer_weights` order.
+
+    The stored parameter is the ``Parameter`` itself, or ``<name>_orig`` with the ``<name>_mask``
+    buffer for a tensor pruned by ``torch.nn.utils.prune``. The order (and the dedup of shared
+    parameters) is that of ``model.parameters()``.
+    """
+    slots: list[tuple[nn.Module, str, nn.Parameter, torch.Tensor | None]] = []
+    seen: set[int] = set()
+    for module in model.modules():
+        for name, p in module._parameters.items():
+            if p is None or id(p) in seen:
+                continue
+            seen.add(id(p))
+            if p.ndim < 2:
+                continue
+            base = name[:-len("_orig")]
+            if name.endswith("_orig") and base + "_mask" in module._buffers and _pruning_hook(module, base) is not None:
+                slots.append((module, base, p, module._buffers[base + "_mask"]))
+            else:
+                slots.append((module, name, p, None))
+    return slots
+
+
 def layer_weights(model: nn.Module) -> list[torch.Tensor]:
     """The prunable weight tensors of ``model`` in forward order (every parameter with ndim ≥ 2).
 
-    Returns the ``Parameter`` objects themselves, so in-place edits change the model. For the
-    paper's bias-free networks this is every parameter.
+    For an ordinary parameter this is the ``Parameter`` object itself, so in-place edits change
+    the model. For the paper's bias-free networks this is every parameter.
+
+    A weight pruned by ``torch.nn.utils.prune`` is stored as the parameter ``weight_orig`` and the
+    buffer ``weight_mask``; its entry here is the **effective** weight ``weight_orig * weight_mask``
+    (what the forward pass uses), computed now as a new tensor outside autograd. Editing that tensor
+    does not change the model: to write a pruned layer, write ``weight_orig`` (masked entries stay
+    masked), as :func:`sgdtails.realnets.adapt.with_arrays` and
+    :func:`sgdtails.realnets.adapt.freeze_pruned` do.
     """
-    return [p for p in model.parameters() if p.ndim >= 2]
+    out: list[torch.Tensor] = []
+    for _module, _name, p, mask in _weight_slots(model):
+        if mask is None:
+            out.append(p)
+        else:
+            with torch.no_grad():
+                out.append(p * mask.to(dtype=p.dtype))
+    return out

@@ -202,20 +202,20 @@ def fig_vs_synthetic(tables: dict) -> Figure:
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
     for s in STRUCTURES:
         pts = [r for r in tables["synthetic"] if r["structure"] == s]
-        ax.scatter([r["alpha"] for r in pts], [r["pruning_ratio"] for r in pts], s=8, alpha=0.35,
+        ax.scatter([r["alpha"] for r in pts], [r["pr_magnitude"] for r in pts], s=8, alpha=0.35,
                    color=_STRUCT_COLORS[s], label=f"synthetic {s}")
-    ax.scatter([r["alpha_paper"] for r in layers], [r["pr_magnitude"] for r in layers], s=16, color="black",
+    ax.scatter([r["alpha_ref"] for r in layers], [r["pr_magnitude"] for r in layers], s=16, color="black",
                marker="x", label="trained layers")
     # i.i.d. uniform entries (PyTorch's default Linear init): pruning the fraction q of smallest |w|
     # leaves relative ℓ2 error q^(3/2), so the ratio at ε = 0.1 is ε^(2/3).
     ax.axhline(0.1 ** (2 / 3), color="gray", ls="--", lw=0.8, label="i.i.d. uniform (Linear init)")
-    ax.set(xlabel="tail index α̂ (trained: paper estimate; synthetic: α used)", ylabel="pruning ratio at ε = 0.1, p = 2")
+    ax.set(xlabel="tail index α (trained: MMO α̂, capped at 2; synthetic: α drawn at)", ylabel="pruning ratio at ε = 0.1, p = 2")
     ax.legend(fontsize=7)
-    counts = {v: sum(r["verdict"] == v for r in layers) for v in (*STRUCTURES, "ambiguous", "none")}
-    bx.scatter([r["alpha_paper"] for r in layers], [r["pr_gap"] for r in layers], s=16, color="black", marker="x")
+    counts = {v: sum(r["diagnosis"] == v for r in layers) for v in (*STRUCTURES, "ambiguous", "none")}
+    bx.scatter([r["alpha_ref"] for r in layers], [r["pr_gap"] for r in layers], s=16, color="black", marker="x")
     bx.axhline(0.0, color="gray", lw=0.8)
     bx.set(xlabel="tail index α̂ (trained layer)", ylabel="layer ratio − mean iid ratio at its α̂",
-           title="verdicts: " + ", ".join(f"{v} {n}" for v, n in counts.items()))
+           title="diagnoses: " + ", ".join(f"{v} {n}" for v, n in counts.items()))
     bx.title.set_fontsize(9)
     return fig
 

@@ -24,6 +24,8 @@ __all__ = [
     "check_size",
     "check_dtype",
     "finite_array",
+    "as_numpy",
+    "is_tensor_like",
     "check_choice",
     "check_subset",
     "check_int",
@@ -121,11 +123,13 @@ def finite_array(
 ) -> np.ndarray:
     """``x`` as a non-empty float array with only finite entries (float32 kept, else float64).
 
-    ``finite=False`` leaves the finiteness check to the caller (one fused pass elsewhere).
+    ``x`` may be a torch tensor, also one that requires grad or lives on a GPU: it is read as
+    ``x.detach().cpu().numpy()`` (see :func:`as_numpy`). ``finite=False`` leaves the finiteness
+    check to the caller (one fused pass elsewhere).
     """
     try:
-        arr = np.asarray(x)
-    except (TypeError, ValueError) as exc:
+        arr = np.asarray(as_numpy(x))
+    except (TypeError, ValueError, RuntimeError) as exc:
         raise ValueError(f"{name} must be a numeric array: {exc}") from exc
     if arr.dtype.kind not in "fiub":
         raise ValueError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
@@ -140,6 +144,29 @@ def finite_array(
     if finite and not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or inf")
     return arr
+
+
+def is_tensor_like(x: object) -> bool:
+    """Whether ``x`` looks like a torch tensor (``detach``, ``cpu`` and ``numpy`` methods); torch is not imported."""
+    return hasattr(x, "detach") and hasattr(x, "cpu") and hasattr(x, "numpy")
+
+
+def as_numpy(x: object) -> object:
+    """A tensor-like ``x`` (:func:`is_tensor_like`) as ``x.detach().cpu().numpy()``; anything else unchanged.
+
+    Duck typing, so the simulator needs no torch: ``detach`` drops the autograd graph (``numpy()`` refuses
+    a tensor that requires grad), ``cpu`` copies a GPU tensor to host memory (``numpy()`` refuses a CUDA
+    tensor). A dtype NumPy lacks (bfloat16) is widened by ``float()`` first when the tensor has it.
+    """
+    if not is_tensor_like(x):
+        return x
+    t = x.detach().cpu()  # type: ignore[attr-defined]
+    try:
+        return t.numpy()
+    except TypeError:  # e.g. bfloat16: "Got unsupported ScalarType BFloat16"
+        if not hasattr(t, "float"):
+            raise
+        return t.float().numpy()
 
 
 def check_choice(value: object, name: str, choices: Sequence[object]) -> object:

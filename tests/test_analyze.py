@@ -48,14 +48,16 @@ def test_layer_rows(tables, runs):
     run = load_run(runs / "converged")
     last = [p.detach().double().numpy() for p in run.averaged.parameters()][-1]
     assert layers[-1]["alpha_paper"] == tail_index(last.T, method="paper", seed=2).alpha  # last layer transposed
+    assert [r["layer"] for r in layers] == ["fc.0", "fc.2", "fc.4"]  # module paths, not indices
     for r in layers:
         assert 0.0 < r["alpha_paper"] <= 2.0 and r["alpha_mmo"] > 0.0
-        for key in ("pr_magnitude", "pr_singular", "pr_nodes", "synth_iid", "synth_column", "synth_layer"):
+        for key in ("pr_magnitude", "pr_singular", "pr_nodes", "ref_iid_magnitude", "ref_column_magnitude",
+                    "ref_layer_magnitude"):
             assert 0.0 <= r[key] <= 1.0
-        assert r["closest"] in STRUCTURES and isinstance(r["ambiguous"], bool)
-        assert r["verdict"] in (*STRUCTURES, "ambiguous", "none")
-        assert (r["verdict"] == r["closest"]) == (r["verdict"] in STRUCTURES)
-        assert math.isclose(r["pr_gap"], r["pr_magnitude"] - r["synth_iid"])
+        assert r["closest"] in STRUCTURES
+        assert r["diagnosis"] in (*STRUCTURES, "ambiguous", "none")
+        assert (r["diagnosis"] == r["closest"]) == (r["diagnosis"] in STRUCTURES)
+        assert math.isclose(r["pr_gap"], r["pr_magnitude"] - r["ref_iid_magnitude"])
 
 
 def test_pruning_rows(tables):
@@ -84,7 +86,7 @@ def test_grids_match_spec():
 def test_synthetic_rows(tables):
     synth = tables["synthetic"]
     assert len(synth) == len(tables["layers"]) * len(STRUCTURES) * 2
-    assert all(0.0 <= r["pruning_ratio"] <= 1.0 for r in synth)
+    assert all(0.0 <= r["pr_magnitude"] <= 1.0 for r in synth)
 
 
 def test_written_and_cached(tables, runs):

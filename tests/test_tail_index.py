@@ -75,3 +75,124 @@ def test_hill_default_k_fits_two_nonzero_observations():
     assert est.alpha == pytest.approx(1.0 / math.log(2.0), rel=1e-12)
     with pytest.raises(ValueError, match="block"):  # an explicit k beyond n − 1 is still refused, by name
         tail_index(x, method="hill", block=2)
+
+
+# ------------------------------------------------------------------ se, 95 % interval, smallest sample
+COVERAGE_SEEDS = range(200)
+COVERAGE_N = 5000
+
+
+@pytest.mark.parametrize("method", ["mmo", "paper"])
+@pytest.mark.parametrize("alpha", [1.3, 1.7])
+def test_interval_covers_true_alpha_and_not_a_wrong_one(method, alpha):
+    """200 SαS samples of n = 5000 (paper: 500 × 10 rows, α ≤ 1.7 so the cap at 2 is inactive).
+
+    Tolerance: coverage of the true α in [0.88, 0.99] (binomial sd at 0.95 is 0.015; measured 0.95/0.955
+    for mmo, 0.925/0.91 for paper, whose se is ~15 % low: module docstring). Negative control: the
+    same intervals cover α + 0.15 in < 0.5 of the samples (measured 0.00/0.15 mmo, 0.33/0.28 paper).
+    """
+    shape = COVERAGE_N if method == "mmo" else (COVERAGE_N // 10, 10)
+    hits = wrong = 0
+    for seed in COVERAGE_SEEDS:
+        est = tail_index(sample_sas(alpha, shape, seed=seed), method=method)
+        low, high = est.ci
+        assert 0.0 < low <= est.alpha <= high and est.se > 0.0
+        hits += low <= alpha <= high
+        wrong += low <= alpha + 0.15 <= high
+    n = len(COVERAGE_SEEDS)
+    assert 0.88 <= hits / n <= 0.99
+    assert wrong / n < 0.5
+
+
+@pytest.mark.parametrize("method,shape", [("mmo", 5000), ("mmo_multivariate", (1000, 5))])
+def test_se_shrinks_like_one_over_root_n(method, shape):
+    """Mean se over 20 seeds at n and 4n: ratio 2 within ±15 % (se of one sample has ~24 % relative sd)."""
+    big = shape * 4 if isinstance(shape, int) else (shape[0] * 4, shape[1])
+    se = [np.mean([tail_index(sample_sas(1.5, s, seed=seed), method=method).se for seed in range(20)]) for s in (shape, big)]
+    assert 1.7 <= se[0] / se[1] <= 2.3
+
+
+def test_interval_is_the_image_of_the_reciprocal_interval():
+    est = tail_index(sample_sas(1.5, 20_000, seed=4))
+    u, se_u = 1.0 / est.alpha, est.se / est.alpha**2  # delta method, se = α̂² se(1/α̂)
+    t9 = 2.262157162798205
+    assert est.ci == pytest.approx((1.0 / (u + t9 * se_u), 1.0 / (u - t9 * se_u)), rel=1e-12)
+    assert est.ci[1] - est.alpha > est.alpha - est.ci[0]  # asymmetric, longer upwards
+
+
+@pytest.mark.parametrize("method,shape", [("mmo", 5000), ("mmo_multivariate", (500, 10)), ("hill", 5000), ("paper", (500, 10))])
+def test_every_method_reports_se_and_ci(method, shape):
+    est = tail_index(sample_sas(1.5, shape, seed=7), method=method)
+    assert math.isfinite(est.se) and est.se > 0.0
+    assert 0.0 < est.ci[0] < est.ci[1] and math.isfinite(est.ci[1])
+    assert est.ci[0] <= est.alpha <= est.ci[1]
+
+
+def test_paper_interval_capped_at_2_and_se_shrinks_near_2():
+    """Gaussian rows: every group estimate is near or at the cap, the interval's upper end is 2."""
+    ests = [tail_index(sample_sas(2.0, (500, 10), seed=s), method="paper") for s in range(5)]
+    assert all(e.ci[1] == 2.0 and e.alpha <= 2.0 for e in ests)
+    off_cap = np.mean([tail_index(sample_sas(1.5, (500, 10), seed=s), method="paper").se for s in range(5)])
+    assert np.mean([e.se for e in ests]) < off_cap  # the cap shrinks se (understated there)
+
+
+def test_se_and_ci_none_when_groups_are_too_small():
+    """Groups need n/10 ≥ 2·max K1 = 40 (mmo), ⌊√n⌋/10 ≥ 2 (hill), 160 rows and 1280 entries (paper)."""
+    for method, small, enough in [("mmo", 399, 400), ("hill", 399, 400), ("paper", (159, 10), (160, 10)),
+                                  ("mmo_multivariate", (399, 4), (400, 4))]:
+        est = tail_index(sample_sas(1.5, small, seed=1), method=method)
+        assert est.se is None and est.ci is None, method
+        est = tail_index(sample_sas(1.5, enough, seed=1), method=method)
+        assert math.isfinite(est.se) and est.ci is not None, method
+    est = tail_index(sample_sas(1.5, 2000, seed=1), block=200)  # an explicit K1 = 200 needs n/10 ≥ 400
+    assert est.se is None and est.ci is None
+
+
+def test_positional_construction_keeps_working():
+    from sgdtails.simulator import TailIndexEstimate
+
+    est = TailIndexEstimate(1.5, "mmo", (5, 10, 20), 1000)
+    assert est.se is None and est.ci is None
+    assert TailIndexEstimate(1.5, "mmo", 10, 1000, 0.1, (1.3, 1.7)).ci == (1.3, 1.7)
+
+
+@pytest.mark.parametrize(
+    "method,shape,match",
+    [("mmo", 10, "x has 10 observations; method='mmo' needs at least 128"),
+     ("mmo", 127, "needs at least 128"),
+     ("paper", (10, 16), "x has 10 rows; method='paper' needs at least 16 rows"),
+     ("paper", (16, 4), r"x has 16 × 4 = 64 entries; method='paper' needs at least 128"),
+     ("paper", (2, 4, 4, 4), "x has 8 rows"),  # conv: (out·in) rows of kh·kw
+     ("mmo_multivariate", (40, 10), "x has 40 rows; method='mmo_multivariate' needs at least 48 rows"),
+     ("mmo_multivariate", (100, 1), "needs at least 128")],
+)
+def test_small_sample_is_refused_naming_x_and_the_minimum(method, shape, match):
+    with pytest.raises(ValueError, match=match):
+        tail_index(sample_sas(1.5, shape, seed=0), method=method)
+
+
+def test_small_sample_refusal_of_the_issue():
+    with pytest.raises(ValueError, match="x has 10 observations.*at least 128"):
+        tail_index(np.random.default_rng(0).standard_cauchy(10))
+
+
+def test_the_projects_smallest_layers_are_still_estimated():
+    """The realnets fcn4 of width 16 on mnist1d: 16 × 40 and 16 × 16 weights, 10 × 16 last layer transposed."""
+    for shape in [(16, 40), (16, 16), (16, 10)]:
+        w = sample_sas(1.5, shape, seed=3)
+        est = tail_index(w, method="paper")
+        assert est.n == 16 and 0.0 < est.alpha <= 2.0 and est.se is None and est.ci is None  # too few rows for groups
+        assert tail_index(w.ravel(), method="mmo").alpha > 0.0  # 160 entries and more
+    assert tail_index(sample_sas(1.5, 128, seed=0)).n == 128  # the minimum itself
+
+
+@pytest.mark.parametrize("scale", [1e-320, 1e300, -1.5e308])
+def test_extreme_scales_at_the_minimum_size_stay_finite(scale):
+    """Subnormal and near-±max data just above the size rule: finite α̂, se/ci finite or None (never NaN)."""
+    for method, shape in [("mmo", 400), ("paper", (16, 8)), ("mmo_multivariate", (400, 1)), ("hill", 400)]:
+        x = sample_sas(1.5, shape, seed=2)
+        x = x / np.max(np.abs(x)) * scale if scale > 1 or scale < -1 else np.round(x * 10) * scale
+        est = tail_index(x, method=method)
+        assert math.isfinite(est.alpha)
+        assert est.se is None or math.isfinite(est.se)
+        assert est.ci is None or all(map(math.isfinite, est.ci))

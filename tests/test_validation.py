@@ -67,3 +67,58 @@ CASES = [
 def test_bad_input_raises_value_error_naming_argument(func, args, kwargs, match):
     with pytest.raises(ValueError, match=match):
         func(*args, **kwargs)
+
+
+# ------------------------------------------------------------ torch tensors, by duck typing
+# A tensor that requires grad (torch's own .numpy() refuses it) is read as x.detach().cpu().numpy();
+# .cpu() also brings a GPU tensor to host memory, so CUDA tensors take the same path (no GPU here to
+# test that). The simulator does not import torch.
+torch = pytest.importorskip("torch")
+
+
+def _grad_tensor(shape=(48, 40), seed=0):
+    g = torch.Generator().manual_seed(seed)
+    t = (torch.randn(*shape, generator=g, dtype=torch.float64) / torch.rand(*shape, generator=g, dtype=torch.float64))
+    return t.requires_grad_(True)
+
+
+def test_torch_tensor_requiring_grad_is_read_like_its_numpy_copy():
+    t = _grad_tensor()
+    a = t.detach().numpy().copy()
+    assert sim.tail_index(t) == sim.tail_index(a)
+    assert sim.tail_index(t, method="paper", seed=3) == sim.tail_index(a, method="paper", seed=3)
+    assert sim.tail_index(t, method="hill") == sim.tail_index(a, method="hill")
+    assert sim.pruning_ratio(t, 0.1) == sim.pruning_ratio(a, 0.1)
+    assert sim.pruning_ratio(t, 0.2, scheme="singular") == sim.pruning_ratio(a, 0.2, scheme="singular")
+    assert sim.min_kappa(t, 0.1, p=1.0, scheme="nodes") == sim.min_kappa(a, 0.1, p=1.0, scheme="nodes")
+    pruned = sim.prune_magnitude(t, 0.3)
+    assert isinstance(pruned, np.ndarray)
+    np.testing.assert_array_equal(pruned, sim.prune_magnitude(a, 0.3))
+    np.testing.assert_array_equal(sim.prune_singular(t, 0.5), sim.prune_singular(a, 0.5))
+    np.testing.assert_array_equal(sim.prune_nodes(t, 0.5), sim.prune_nodes(a, 0.5))
+    assert sim.relative_error(t, pruned) == sim.relative_error(a, pruned)
+    assert t.requires_grad and t.grad is None  # the caller's tensor is untouched
+
+
+def test_torch_parameters_and_lists_of_tensors():
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(40, 16)  # the case: a Parameter, requires grad, float32
+    a = layer.weight.detach().numpy().copy()
+    assert sim.tail_index(layer.weight, method="paper") == sim.tail_index(a, method="paper")
+    ws = [_grad_tensor((20, 10), 1), _grad_tensor((10, 5), 2)]
+    arrays = [w.detach().numpy().copy() for w in ws]
+    for got, want in zip(sim.prune_magnitude(ws, 0.4, scope="global"), sim.prune_magnitude(arrays, 0.4, scope="global")):
+        np.testing.assert_array_equal(got, want)
+    assert sim.pruning_ratio(ws, 0.1) == sim.pruning_ratio(arrays, 0.1)
+
+
+def test_torch_bfloat16_is_widened_and_bad_tensors_are_named():
+    t = _grad_tensor((200,)).to(torch.bfloat16)
+    assert sim.tail_index(t) == sim.tail_index(t.detach().float().numpy())
+    bad = _grad_tensor((200,))
+    with torch.no_grad():
+        bad[3] = float("nan")
+    with pytest.raises(ValueError, match="x contains NaN"):
+        sim.tail_index(bad)
+    with pytest.raises(ValueError, match="w must not be empty"):
+        sim.pruning_ratio(torch.zeros(0, requires_grad=True), 0.1)

@@ -2,6 +2,7 @@ from . import figures as figures
 from . import realnets as realnets
 from . import simulator as simulator
 from . import theory as theory
+from .realnets.model_analysis import analyze as analyze
 from .simulator import SCHEMES as SCHEMES
 from .simulator import SCOPES as SCOPES
 from .simulator import STRUCTURES as STRUCTURES

@@ -34,9 +34,63 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _is_model_path(paths: list[str]) -> bool:
+    """One checkpoint file, or a folder that is neither a run nor a folder of runs: a model to analyse."""
+    from pathlib import Path
+
+    if len(paths) != 1:
+        return False
+    p = Path(paths[0])
+    if p.is_file() or not p.exists():
+        return p.suffix in (".pt", ".pth") or p.is_file()
+    if (p / "config.json").is_file():
+        return False
+    return not any((d / "config.json").is_file() for d in p.iterdir() if d.is_dir())
+
+
+def _analyze_model(args: argparse.Namespace) -> int:
+    import hashlib
+    from pathlib import Path
+
+    from sgdtails.realnets.model_analysis import analyze
+    from sgdtails.realnets.model_plots import write_model_plots
+    from sgdtails.simulator.provenance import provenance
+    from sgdtails.simulator.records import write_csv, write_json
+
+    if not args.out:
+        raise ValueError("analyze of a model file needs --out DIR (the table, provenance and plots go there)")
+    df = analyze(args.runs[0], args.eps, args.p, center=None if args.center == "none" else args.center,
+                 references=args.synthetic_seeds, alpha=args.alpha, seed=args.seed, progress=not args.quiet)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = write_csv(out / "analysis.csv", [{k: _cell(v) for k, v in row.items()} for row in df.to_dict("records")])
+    refs = write_csv(out / "references.csv", df.attrs["references"]) if df.attrs["references"] else None
+    source = Path(args.runs[0])
+    digest = hashlib.sha256(source.read_bytes()).hexdigest() if source.is_file() else None
+    write_json(out / "provenance.json", {"source": str(source), "sha256": digest, "settings": df.attrs["settings"],
+                                          "model": df.attrs["model"], "skipped": df.attrs["skipped"], **provenance()})
+    plots = write_model_plots(df, out)
+    for row in ({k: _cell(v) for k, v in r.items()} for r in df.to_dict("records")):
+        alpha = "—" if row["alpha_paper"] is None else f"{row['alpha_paper']:.3f}"
+        print(f"{row['layer']} ({row['type']} {row['shape']}): α̂ {alpha}, pruning ratio magnitude "
+              f"{row['pr_magnitude']:.3f} singular {row['pr_singular']:.3f} nodes {row['pr_nodes']:.3f}"
+              + (f", diagnosis {row['diagnosis']}" if row.get("diagnosis") else ""))
+    print(f"wrote {table}" + (f", {refs}" if refs else "") + f", {out / 'provenance.json'}, "
+          + ", ".join(str(x) for x in plots))
+    return 0
+
+
+def _cell(v: object) -> object:
+    """NaN (pandas' fill for a missing value) as an empty CSV cell."""
+    return None if isinstance(v, float) and v != v else v
+
+
 def _analyze(args: argparse.Namespace) -> int:
     from sgdtails.realnets.analyze import analyze_runs, find_runs, write_tables
     from sgdtails.realnets.device import check_device
+
+    if _is_model_path(args.runs):
+        return _analyze_model(args)
 
     device = check_device(args.device, "--device") if args.device else None
     runs = find_runs(args.runs)
@@ -87,12 +141,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="run directory (resumed if it holds a checkpoint)")
     p.set_defaults(handler=_train, parser=p)
 
-    p = sub.add_parser("analyze", help="tail indices, pruning curves and trained-vs-synthetic tables of runs")
-    p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run directories or folders of runs")
+    p = sub.add_parser("analyze", help="per-layer tail indices, pruning ratios and HML diagnosis of a model file, "
+                       "or the tables of training runs")
+    p.add_argument("runs", nargs="+", metavar="PATH",
+                   help="a .pt/.pth checkpoint (or a folder holding one), or run directories / folders of runs")
+    p.add_argument("--out", default=None, metavar="DIR", help="model file: write analysis.csv, provenance.json and plots here")
+    p.add_argument("--eps", type=float, default=0.1, help="model file: error level ε of the pruning ratios")
+    p.add_argument("--p", type=float, default=2.0, help="model file: exponent p of the ℓp error")
+    p.add_argument("--center", choices=("median", "none"), default="median", help="model file: centring before pruning")
+    p.add_argument("--alpha", type=float, default=None, help="model file: draw the references at this α instead of α̂")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="model file: seed of the synthetic references")
+    p.add_argument("--quiet", action="store_true", help="model file: no progress bar")
     p.add_argument("--figures", default=None, metavar="OUT", help="write the figures (PNG) into OUT")
     p.add_argument("--tables", default=None, metavar="DIR", help="write the combined tables (CSV) into DIR")
-    p.add_argument("--synthetic-seeds", type=non_negative_int, default=3,
-                   help="synthetic matrices per layer and structure")
+    p.add_argument("--synthetic-seeds", type=non_negative_int, default=4,
+                   help="synthetic matrices per layer and structure (the references of the diagnosis)")
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available, else cpu)")
     p.add_argument("--data-dir", default=None, help="overrides the runs' data folder")
     p.add_argument("--overwrite", action="store_true", help="recompute existing analyses")

@@ -1,0 +1,212 @@
+"""sgdtails.analyze on any model: inputs, layer handling, the HML diagnosis (with negative controls), the CLI."""
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils import prune as torch_prune
+
+import sgdtails as st
+from sgdtails.cli import main
+from sgdtails.realnets.adapt import as_matrix
+from sgdtails.realnets.diagnose import diagnose, layer_features, reference_features
+from sgdtails.simulator import pruning_ratio, sample_weights, tail_index
+
+
+def _small_model() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(2, 8, 3, bias=True), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 6 * 6, 40),
+                         nn.LayerNorm(40), nn.Conv1d(1, 4, 5), nn.Flatten(), nn.Linear(4 * 36, 10, bias=False))
+
+
+def _two_layers(w: np.ndarray) -> dict:
+    """A state_dict with ``w`` as its first layer and a small last layer (the paper transposes the last)."""
+    last = sample_weights(1.9, (10, w.shape[0]), seed=99)
+    return {"test.weight": torch.from_numpy(w), "head.weight": torch.from_numpy(last)}
+
+
+# --------------------------------------------------------------------------------------------- inputs
+def test_module_state_dict_and_checkpoint_give_the_same_table(tmp_path):
+    model = _small_model()
+    df = st.analyze(model, references=0)
+    assert list(df["layer"]) == ["0", "3", "5", "7"]
+    assert list(df["type"]) == ["Conv2d", "Linear", "Conv1d", "Linear"]
+    assert list(df["shape"]) == ["8x2x3x3", "40x288", "4x1x5", "10x144"]
+    assert list(df["n_params"]) == [144, 11520, 20, 1440]
+    skipped = {s["name"]: s["reason"] for s in df.attrs["skipped"]}
+    assert skipped == {"0.bias": "bias", "3.bias": "bias", "4.weight": "normalisation (LayerNorm)", "4.bias": "bias",
+                       "5.bias": "bias"}
+    torch.save(model.state_dict(), tmp_path / "model.pt")
+    for obj in (model.state_dict(), tmp_path / "model.pt", str(tmp_path / "model.pt"), tmp_path):
+        other = st.analyze(obj, references=0)
+        cols = ["layer", "shape", "alpha_paper", "alpha_mmo", "pr_magnitude", "pr_singular", "pr_nodes"]
+        assert other[cols].equals(df[cols])
+    torch.save({"epoch": 3, "model_state_dict": model.state_dict()}, tmp_path / "ck.pth")
+    assert st.analyze(tmp_path / "ck.pth", references=0)[cols].equals(df[cols])
+
+
+def test_values_are_the_simulator_functions_of_the_paper_reshapes():
+    model = _small_model()
+    df = st.analyze(model, references=0, center=None)
+    conv = model[0].weight.detach().double().numpy()
+    row = df.iloc[0]
+    assert row["pr_magnitude"] == pruning_ratio(conv, 0.1)
+    assert row["pr_singular"] == pruning_ratio(as_matrix(conv, "singular"), 0.1, scheme="singular")
+    assert row["pr_nodes"] == pruning_ratio(as_matrix(conv, "nodes"), 0.1, scheme="nodes")
+    assert row["alpha_mmo"] == tail_index(conv.ravel(), method="mmo").alpha
+    last = model[7].weight.detach().double().numpy()
+    assert df.iloc[3]["alpha_paper"] == tail_index(last.T, method="paper", seed=3).alpha  # last layer transposed
+    lin = model[3].weight.detach().double().numpy()
+    est = tail_index(lin.ravel(), method="mmo")
+    assert (df.iloc[1]["alpha_mmo_lo"], df.iloc[1]["alpha_mmo_hi"]) == est.ci and df.iloc[1]["alpha_mmo_se"] == est.se
+    assert est.se is not None and est.ci[0] < est.alpha < est.ci[1]
+    # Conv1d (out, in, k) is read as (out, in, k, 1): its nodes are the length-k kernels.
+    c1 = model[5].weight.detach().double().numpy()
+    assert df.iloc[2]["pr_nodes"] == pruning_ratio(c1.reshape(4, 5).T, 0.1, scheme="nodes")
+
+
+def test_centring_is_honoured():
+    w = sample_weights(1.6, (200, 150), seed=4)
+    a = st.analyze(_two_layers(w), references=0).iloc[0]
+    b = st.analyze(_two_layers(w + 3.0), references=0).iloc[0]
+    c = st.analyze(_two_layers(w + 3.0), references=0, center=None).iloc[0]
+    for col in ("pr_magnitude", "pr_singular", "pr_nodes"):
+        assert b[col] == pytest.approx(a[col], abs=2e-3)  # the median is removed: the offset does not matter
+    assert c["pr_magnitude"] < 0.5 * a["pr_magnitude"]  # negative control: uncentred, the offset dominates
+
+
+def test_torch_pruned_and_requires_grad_models_are_read_through_their_effective_weight():
+    model = _small_model()
+    torch_prune.l1_unstructured(model[3], "weight", amount=0.6)
+    df = st.analyze(model, references=0, center=None)
+    assert bool(df.iloc[1]["pruned"]) and not bool(df.iloc[0]["pruned"])
+    eff = (model[3].weight_orig * model[3].weight_mask).detach().double().numpy()
+    assert (eff == 0).mean() == pytest.approx(0.6, abs=1e-3)
+    assert df.iloc[1]["pr_magnitude"] == pruning_ratio(eff, 0.1)
+    assert model[0].weight.requires_grad  # tensors that require grad are fine everywhere
+    assert tail_index(model[3].weight_orig, method="mmo").alpha == tail_index(model[3].weight_orig.detach().numpy()).alpha
+
+
+def test_bad_inputs_get_clear_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such model file"):
+        st.analyze(tmp_path / "missing.pt")
+    (tmp_path / "junk.pt").write_text("not a checkpoint")
+    with pytest.raises(ValueError, match="not a PyTorch checkpoint"):
+        st.analyze(tmp_path / "junk.pt")
+    torch.save(_small_model(), tmp_path / "whole.pt")  # a pickled module: weights_only=True refuses it
+    with pytest.raises(ValueError, match="state_dict"):
+        st.analyze(tmp_path / "whole.pt")
+    with pytest.raises(ValueError, match="no weight layer"):
+        st.analyze(nn.Sequential(nn.LayerNorm(4), nn.Embedding(10, 3)))
+    with pytest.raises(ValueError, match="NaN"):
+        st.analyze({"a.weight": torch.full((20, 20), math.nan)})
+    with pytest.raises(TypeError, match="nn.Module"):
+        st.analyze(3)
+    for kw, match in ((dict(eps=0), "eps"), (dict(p=-1), "p must"), (dict(references=-1), "references"),
+                      (dict(alpha=2.5), "alpha"), (dict(center="mean"), "center"), (dict(confidence=1), "confidence")):
+        with pytest.raises(ValueError, match=match):
+            st.analyze(_small_model(), **kw)
+
+
+def test_theorem1_size_column():
+    w = sample_weights(1.3, (300, 300), seed=5)
+    row = st.analyze(_two_layers(w), references=0).iloc[0]
+    assert row["d0_theorem1"] == st.simulator.theorem1_d0(row["alpha_ref"], samples=2**20, seed=0)
+    assert row["big_enough"] == (w.size >= row["d0_theorem1"])
+    gauss = st.analyze(_two_layers(sample_weights(2.0, (300, 300), seed=5)), references=0).iloc[0]
+    assert gauss["d0_theorem1"] == math.inf and not gauss["big_enough"]  # α̂ ≈ 2: outside Theorem 1
+
+
+# ------------------------------------------------------------------------------------------ diagnosis
+SHAPES = [(256, 128), (128, 256)]
+
+
+def _diagnose(w: np.ndarray, seed: int, alpha: float | None = None) -> dict:
+    df = st.analyze(_two_layers(w), references=4, seed=seed, alpha=alpha)
+    return df.iloc[0].to_dict() | {"refs": [r for r in df.attrs["references"] if r["layer"] == "test"]}
+
+
+@pytest.mark.parametrize("alpha", [1.5, 1.8])
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("structure", ["iid", "column"])
+def test_iid_and_column_layers_are_diagnosed_as_such(alpha, shape, structure):
+    # Measured (20 seeds each, these shapes, references=4): iid 16–19 of 20 right, column 16–20 of 20 at α = 1.5
+    # but only 11–16 at α = 1.8 (the misses are layers whose few largest entries are atypically large, which 4
+    # references rarely show: realnets.diagnose). Here 4 fixed seeds: ≥ 3 right at α = 1.5, ≥ 2 at α = 1.8.
+    rows = [_diagnose(sample_weights(alpha, shape, structure=structure, seed=10 + s), s) for s in range(4)]
+    got = [r["diagnosis"] for r in rows]
+    assert sum(d == structure for d in got) >= (3 if alpha == 1.5 else 2), got
+
+
+@pytest.mark.xfail(strict=True, reason="finding (#12, open): the Student-t prediction p-value of 'looks i.i.d.' is "
+                   "anti-conservative for heavy-tailed ratio features with 4 references: 2 of these 4 i.i.d. layers get p < 0.01")
+@pytest.mark.parametrize("alpha", [1.5, 1.8])
+def test_iid_pvalue_is_calibrated_on_iid_layers(alpha):
+    rows = [_diagnose(sample_weights(alpha, (256, 128), seed=10 + s), s) for s in range(4)]
+    assert sum(r["iid_pvalue"] >= 0.01 for r in rows) >= 3
+
+
+def test_the_references_are_drawn_at_the_layers_own_alpha():
+    w = sample_weights(1.5, (256, 128), seed=11)
+    row = _diagnose(w, 0)
+    assert row["alpha_ref"] == min(row["alpha_mmo"], 2.0)
+    drawn = np.array([r["alpha"] for r in row["refs"]])
+    assert np.all(np.abs(drawn - row["alpha_ref"]) < 5 * row["alpha_mmo_se"])
+    # Negative control: the same layer against references drawn at a fixed α = 2 is not diagnosed iid.
+    fixed = _diagnose(w, 0, alpha=2.0)
+    assert fixed["diagnosis"] != "iid" and fixed["iid_pvalue"] < 0.01
+
+
+def test_closest_is_the_most_likely_structure_and_iid_is_rejected_for_column_layers():
+    w = sample_weights(1.5, (256, 128), structure="column", seed=12)
+    row = _diagnose(w, 1)
+    liks = {s: row[f"loglik_{s}"] for s in ("iid", "column", "layer")}
+    assert row["closest"] == max(liks, key=liks.get) == "column"
+    assert row["iid_pvalue"] < 0.05 and row["iid_stat"] > 3
+
+
+def test_a_layer_structure_looks_gaussian_at_its_own_alpha_and_is_found_with_a_known_alpha():
+    # One elliptical vector X = √A·G: every scale-free statistic has the law of an i.i.d. Gaussian matrix,
+    # so at its own α̂ (≈ 2) the three references coincide and the diagnosis must not pick one.
+    for alpha in (1.5, 1.8):
+        w = sample_weights(alpha, (256, 128), structure="layer", seed=13)
+        own = _diagnose(w, 2)
+        assert own["alpha_mmo"] > 1.9 and own["diagnosis"] == "ambiguous"
+        known = _diagnose(w, 2, alpha=alpha)
+        assert known["closest"] == "layer"
+        if alpha == 1.5:  # at 1.8 the column references come close enough to call it ambiguous
+            assert known["diagnosis"] == "layer"
+
+
+def test_identical_structures_at_alpha_two_are_ambiguous():
+    # At α = 2 all three structures are the same Gaussian law: a chance win of one must not be reported.
+    shape = (128, 96)
+    w = sample_weights(2.0, shape, seed=14)
+    feats = layer_features(w, 0.1, 2.0, "median", False)
+    refs = reference_features(shape, 2.0, None, references=4, eps=0.1, p=2.0, center="median", transpose=False, seed=3)
+    assert diagnose(feats, refs, shape)["diagnosis"] == "ambiguous"
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+def test_cli_writes_table_provenance_and_plots(tmp_path, capsys):
+    torch.save(_small_model().state_dict(), tmp_path / "model.pt")
+    assert main(["analyze", str(tmp_path / "model.pt"), "--out", str(tmp_path / "out"), "--quiet",
+                 "--synthetic-seeds", "2"]) == 0
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["alpha_per_layer.png", "analysis.csv", "provenance.json", "pruning_vs_alpha.png", "references.csv"]
+    header = (tmp_path / "out" / "analysis.csv").read_text().splitlines()[0].split(",")
+    assert header[:4] == ["layer", "type", "shape", "n_params"] and "diagnosis" in header and "d0_theorem1" in header
+    assert "diagnosis" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda d: d / "missing.pt", "no such model file"),
+    (lambda d: (d / "junk.pt").write_text("x") and d / "junk.pt", "not a PyTorch checkpoint"),
+    (lambda d: torch.save({"a": torch.zeros(3)}, d / "empty.pt") or d / "empty.pt", "no weight layer"),
+])
+def test_cli_bad_model_files_get_one_line(tmp_path, capsys, make, match):
+    path = make(tmp_path)
+    assert main(["analyze", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert match in err[-1] and err[-1].startswith("sgdtails analyze: error:")
