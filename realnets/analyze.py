@@ -57,7 +57,7 @@ from torch import nn
 from sgdtails.realnets.adapt import as_matrix, layer_arrays, prune_arrays, with_arrays
 from sgdtails.realnets.data import Dataset, load_dataset
 from sgdtails.realnets.device import default_device
-from sgdtails.realnets.model_analysis import analyze
+from sgdtails.realnets.model_analysis import analyze, plain_records
 from sgdtails.realnets.models import build_model, default_input_shape
 from sgdtails.realnets.train import TrainConfig
 from sgdtails.simulator.records import write_csv, write_json
@@ -199,20 +199,13 @@ def _layer_table(run: Run, synthetic_seeds: int) -> tuple[list[dict], list[dict]
     df = analyze(run.final, EPS, P, center="median", references=synthetic_seeds, alpha_weights=run.averaged,
                  seed=np.random.SeedSequence([run.config.seed]))
     layers = []
-    for row in df.to_dict("records"):
-        row = {"run": run.name, **{k: _plain(v) for k, v in row.items()}, "alpha_source": source}
+    for row in plain_records(df):
+        row = {"run": run.name, **row, "alpha_source": source}
         if synthetic_seeds > 0:
             row["pr_gap"] = row["pr_magnitude"] - row["ref_iid_magnitude"]
         layers.append(row)
-    synth = [{"run": run.name, **{k: _plain(v) for k, v in r.items()}} for r in df.attrs["references"]]
+    synth = [{"run": run.name, **r} for r in plain_records(df.attrs["references"])]
     return layers, synth
-
-
-def _plain(v: Any) -> Any:
-    """NumPy scalars and NaN (pandas' fill for a missing value) as JSON-ready Python values."""
-    if isinstance(v, np.generic):
-        v = v.item()
-    return None if isinstance(v, float) and math.isnan(v) else v
 
 
 def _pruning_table(run: Run, data: Dataset, device: str, prunings: Sequence[tuple[str, str]]) -> tuple[float, list[dict]]:

@@ -60,10 +60,18 @@ from sgdtails.realnets.diagnose import (
 from sgdtails.realnets.weights import WeightLayer, weight_layers
 from sgdtails.simulator import pruning_ratio, tail_index, theorem1_d0
 from sgdtails.simulator.streams import SeedLike, as_seed_sequence
-from sgdtails.simulator.validate import check_alpha, check_choice, check_eps, check_int, check_kappa, check_p
+from sgdtails.simulator.validate import (
+    check_alpha,
+    check_choice,
+    check_eps,
+    check_int,
+    check_kappa,
+    check_p,
+    check_probability,
+)
 from sgdtails.simulator.vocabulary import STRUCTURES
 
-__all__ = ["ANALYZE_VERSION", "analyze"]
+__all__ = ["ANALYZE_VERSION", "analyze", "plain_records"]
 
 ANALYZE_VERSION = 1
 
@@ -156,6 +164,19 @@ def _summary(df: pd.DataFrame, layers: list[WeightLayer], eps: float, p: float, 
     return summary
 
 
+def _plain(v: Any) -> Any:
+    """NumPy scalars and NaN (pandas' fill for a missing value) as JSON/CSV-ready Python values."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    return None if isinstance(v, float) and math.isnan(v) else v
+
+
+def plain_records(rows: pd.DataFrame | list[dict]) -> list[dict]:
+    """The rows of an :func:`analyze` table (or of ``df.attrs["references"]``) as dicts of plain Python values."""
+    records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else rows
+    return [{str(k): _plain(v) for k, v in r.items()} for r in records]
+
+
 def analyze(
     obj: object,
     eps: float = 0.1,
@@ -212,10 +233,8 @@ def analyze(
     check_choice(center, "center", ("median", None))
     r = check_int(references, "references", low=0)
     k = check_kappa(kappa)
-    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be a number in (0, 1), got {confidence!r}")
-    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0.0 <= level < 1.0:
-        raise ValueError(f"level must be a number in [0, 1), got {level!r}")
+    c = check_probability(confidence, "confidence")
+    lv = check_probability(level, "level", low_open=False)
     if isinstance(alpha, Mapping):
         for name in alpha:
             check_alpha(alpha[name], f"alpha[{name!r}]")
@@ -232,7 +251,7 @@ def analyze(
         child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, i))
         row, layer_refs = _analyze_layer(i, layer, est[i], i == len(layers) - 1, eps=e, p=q, center=center,
                                          references=r, alpha=_layer_alpha(alpha, layer.name), kappa=k,
-                                         confidence=float(confidence), level=float(level), seed=child,
+                                         confidence=c, level=lv, seed=child,
                                          cache=cache)
         rows.append(row)
         refs.extend(layer_refs)
@@ -242,7 +261,7 @@ def analyze(
     df.attrs["references"] = refs
     df.attrs["settings"] = {"version": ANALYZE_VERSION, "eps": e, "p": q, "center": center, "references": r,
                             "alpha": None if alpha is None else (dict(alpha) if isinstance(alpha, Mapping) else alpha),
-                            "kappa": k, "confidence": float(confidence), "level": float(level),
+                            "kappa": k, "confidence": c, "level": lv,
                             "seed": root.entropy if isinstance(root.entropy, int) else str(root.entropy),
                             "features": list(FEATURES),
                             "source": os.fspath(obj) if isinstance(obj, (str, os.PathLike)) else type(obj).__name__}

@@ -18,7 +18,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from sgdtails.realnets.diagnose import RATIO_COLUMNS  # noqa: E402
-from sgdtails.simulator.records import write_bytes  # noqa: E402
+from sgdtails.realnets.plots import save_png  # noqa: E402
 from sgdtails.simulator.vocabulary import STRUCTURES  # noqa: E402
 
 __all__ = ["fig_alpha_per_layer", "fig_pruning_vs_alpha", "write_model_plots"]
@@ -75,13 +75,7 @@ def fig_pruning_vs_alpha(df: pd.DataFrame) -> Figure:
 
 def write_model_plots(df: pd.DataFrame, out_dir: str | os.PathLike[str]) -> list[Path]:
     """Write ``alpha_per_layer.png`` and ``pruning_vs_alpha.png`` into ``out_dir``; returns the paths."""
-    import io
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, fig in (("alpha_per_layer", fig_alpha_per_layer(df)), ("pruning_vs_alpha", fig_pruning_vs_alpha(df))):
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=120)
-        paths.append(write_bytes(out / f"{name}.png", buf.getvalue()))
-    return paths
+    return [save_png(fig_alpha_per_layer(df), out / "alpha_per_layer.png", dpi=120),
+            save_png(fig_pruning_vs_alpha(df), out / "pruning_vs_alpha.png", dpi=120)]

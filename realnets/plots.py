@@ -34,6 +34,7 @@ from sgdtails.simulator.records import write_bytes
 from sgdtails.simulator.vocabulary import STRUCTURES  # noqa: E402
 
 __all__ = [
+    "save_png",
     "fig_alpha_vs_eta",
     "fig_histograms",
     "fig_alpha_vs_pruning",
@@ -220,9 +221,10 @@ def fig_vs_synthetic(tables: dict) -> Figure:
     return fig
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def save_png(fig: Figure, path: str | os.PathLike[str], dpi: int = 130) -> Path:
+    """Write ``fig`` as a PNG atomically (:func:`sgdtails.simulator.records.write_bytes`) and close it."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=130)
+    fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
     return write_bytes(path, buf.getvalue())
 
@@ -237,26 +239,26 @@ def plot_all(tables: dict, out_dir: str | os.PathLike[str], *, runs: Sequence[st
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [_save(fig_alpha_vs_eta(tables), out / f"{prefix}fig1.png")]
+    paths = [save_png(fig_alpha_vs_eta(tables), out / f"{prefix}fig1.png")]
     models = _models(tables)
     by_name = {Path(r).name: Path(r) for r in runs}
     ranked = sorted((m for m in models if m["run"] in by_name), key=lambda m: m["mean_alpha_paper"])
     if ranked:
-        paths.append(_save(fig_histograms(by_name[ranked[0]["run"]]), out / f"{prefix}fig2.png"))
-    paths.append(_save(fig_alpha_vs_pruning(tables), out / f"{prefix}fig3.png"))
+        paths.append(save_png(fig_histograms(by_name[ranked[0]["run"]]), out / f"{prefix}fig2.png"))
+    paths.append(save_png(fig_alpha_vs_pruning(tables), out / f"{prefix}fig3.png"))
     done = {(r["scheme"], r["scope"]) for r in tables["pruning"]}
     for pruning, name in ((("magnitude", "layer"), "fig4"), (("singular", "layer"), "fig5"),
                           (("magnitude", "global"), "figS2")):
         if pruning in done:
-            paths.append(_save(fig_relative_accuracy(tables, *pruning), out / f"{prefix}{name}.png"))
+            paths.append(save_png(fig_relative_accuracy(tables, *pruning), out / f"{prefix}{name}.png"))
     if ("nodes", "layer") in done:
         for kind, name in (("cnn", "fig6"), ("fcn", "figS3")):
             sub = _subset(tables, _model_is(kind))
             if sub["pruning"]:
-                paths.append(_save(fig_relative_accuracy(sub, "nodes"), out / f"{prefix}{name}.png"))
-    paths.append(_save(fig_accuracy_vs_alpha(tables), out / f"{prefix}fig7.png"))
+                paths.append(save_png(fig_relative_accuracy(sub, "nodes"), out / f"{prefix}{name}.png"))
+    paths.append(save_png(fig_accuracy_vs_alpha(tables), out / f"{prefix}fig7.png"))
     if any("closest" in r for r in tables["layers"]):
-        paths.append(_save(fig_vs_synthetic(tables), out / f"{prefix}vs_synthetic.png"))
+        paths.append(save_png(fig_vs_synthetic(tables), out / f"{prefix}vs_synthetic.png"))
     return paths
 
 

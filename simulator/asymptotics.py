@@ -39,7 +39,7 @@ from scipy.special import gamma
 
 from sgdtails.simulator.stable import sample_positive_stable, sample_sas
 from sgdtails.simulator.streams import SeedLike, as_seed_sequence
-from sgdtails.simulator.validate import check_alpha, check_eps, check_int, check_kappa, check_p
+from sgdtails.simulator.validate import check_alpha, check_eps, check_int, check_kappa, check_p, check_probability
 
 __all__ = ["stable_tail_constant", "theorem1_d0"]
 
@@ -96,8 +96,7 @@ def theorem1_d0(
     q = check_p(p)
     k = check_kappa(kappa)
     e = check_eps(eps, positive=True)
-    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be a number in (0, 1), got {confidence!r}")
+    c = check_probability(confidence, "confidence")
     n = check_int(samples, "samples", low=10_000)
     if a == 2.0:
         raise ValueError("alpha must be < 2: the Gaussian (alpha = 2) is outside Theorem 1 (its error does not vanish)")
@@ -115,7 +114,7 @@ def theorem1_d0(
         return 1.0
     ratio = a / q
     log_c = math.log(stable_tail_constant(a)) + math.log(float(gamma(1.0 - ratio)))
-    a_low = float(np.quantile(sample_positive_stable(ratio, n, seed=s_a), 1.0 - confidence))
+    a_low = float(np.quantile(sample_positive_stable(ratio, n, seed=s_a), 1.0 - c))
     log_base = math.log(m) - q * math.log(e) - (q / a) * log_c - math.log(a_low)
     log_d0 = (a / (q - a)) * log_base
     if log_d0 <= 0.0:

@@ -21,6 +21,7 @@ __all__ = [
     "check_positive_index",
     "check_p",
     "check_eps",
+    "check_probability",
     "check_size",
     "check_dtype",
     "finite_array",
@@ -83,6 +84,16 @@ def check_p(p: object, name: str = "p") -> float:
     v = _real(p, name)
     if v <= 0.0:
         raise ValueError(f"{name} must be > 0, got {v}")
+    return v
+
+
+def check_probability(value: object, name: str, *, low_open: bool = True) -> float:
+    """A level in (0, 1) (``low_open=False``: [0, 1)), such as a confidence c or a test level."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a number in {'(' if low_open else '['}0, 1), got {value!r}")
+    v = float(value)
+    if not ((0.0 < v) if low_open else (0.0 <= v)) or not v < 1.0:
+        raise ValueError(f"{name} must be a number in {'(' if low_open else '['}0, 1), got {value!r}")
     return v
 
 

@@ -23,7 +23,6 @@ error ≤ ε. Two ways, always labelled:
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +31,7 @@ import numpy as np
 
 from sgdtails.simulator.run_options import RunOptions
 from sgdtails.simulator.streams import SeedLike
-from sgdtails.simulator.validate import MAX_SIZE, check_alpha, check_choice, check_eps, check_int
+from sgdtails.simulator.validate import MAX_SIZE, check_alpha, check_choice, check_eps, check_int, check_probability
 from sgdtails.theory import _cells, _stats
 from sgdtails.theory._extrapolate import extrapolate_d0, quantile_fit
 from sgdtails.theory.suite import THEOREMS
@@ -155,8 +154,7 @@ def required_size(
     a = check_alpha(alpha)
     check_choice(theorem, "theorem", THEOREMS)
     _cells.check_settings(kappa, eps, p, trials)
-    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be a number in (0, 1), got {confidence!r}")
+    check_probability(confidence, "confidence")
     check_eps(eps, positive=True)
     top = _MAX[theorem] if max_measured is None else max_measured
     top = check_int(top, "max_measured", low=_START[theorem], high=MAX_SIZE if theorem == "theorem1" else _MAX_H)

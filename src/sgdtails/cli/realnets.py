@@ -52,7 +52,7 @@ def _analyze_model(args: argparse.Namespace) -> int:
     import hashlib
     from pathlib import Path
 
-    from sgdtails.realnets.model_analysis import analyze
+    from sgdtails.realnets.model_analysis import analyze, plain_records
     from sgdtails.realnets.model_plots import write_model_plots
     from sgdtails.simulator.provenance import provenance
     from sgdtails.simulator.records import write_csv, write_json
@@ -63,14 +63,15 @@ def _analyze_model(args: argparse.Namespace) -> int:
                  references=args.synthetic_seeds, alpha=args.alpha, seed=args.seed, progress=not args.quiet)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    table = write_csv(out / "analysis.csv", [{k: _cell(v) for k, v in row.items()} for row in df.to_dict("records")])
+    rows = plain_records(df)
+    table = write_csv(out / "analysis.csv", rows)
     refs = write_csv(out / "references.csv", df.attrs["references"]) if df.attrs["references"] else None
     source = Path(args.runs[0])
     digest = hashlib.sha256(source.read_bytes()).hexdigest() if source.is_file() else None
     write_json(out / "provenance.json", {"source": str(source), "sha256": digest, "settings": df.attrs["settings"],
                                           "model": df.attrs["model"], "skipped": df.attrs["skipped"], **provenance()})
     plots = write_model_plots(df, out)
-    for row in ({k: _cell(v) for k, v in r.items()} for r in df.to_dict("records")):
+    for row in rows:
         alpha = "—" if row["alpha_paper"] is None else f"{row['alpha_paper']:.3f}"
         print(f"{row['layer']} ({row['type']} {row['shape']}): α̂ {alpha}, pruning ratio magnitude "
               f"{row['pr_magnitude']:.3f} singular {row['pr_singular']:.3f} nodes {row['pr_nodes']:.3f}"
@@ -78,11 +79,6 @@ def _analyze_model(args: argparse.Namespace) -> int:
     print(f"wrote {table}" + (f", {refs}" if refs else "") + f", {out / 'provenance.json'}, "
           + ", ".join(str(x) for x in plots))
     return 0
-
-
-def _cell(v: object) -> object:
-    """NaN (pandas' fill for a missing value) as an empty CSV cell."""
-    return None if isinstance(v, float) and v != v else v
 
 
 def _analyze(args: argparse.Namespace) -> int:
