@@ -15,12 +15,14 @@ weight) and returns a :class:`pandas.DataFrame` with, per layer:
 ``pr_magnitude``, ``pr_singular``, ``pr_nodes``
     Pruning ratios 1 − κ_p at relative ℓp error ε (S5) by entries, singular values (Schatten-p; one
     SVD per layer) and nodes, after the centring ``center`` (:mod:`sgdtails.realnets.diagnose`).
-``alpha_rows``, ``alpha_ref``, ``ref_<structure>_<feature>``, ``loglik_<structure>``, ``<structure>_pvalue``,
+``alpha_rows``, ``alpha_ref``, ``ref_<structure>_<feature>``, ``loglik_<structure>``, ``<structure>_ref_pvalue``,
 ``iid_stat``, ``iid_pvalue``, ``closest``, ``margin``, ``separation``, ``diagnosis``
     The HML diagnosis: which of the structures ``iid`` / ``column`` / ``layer`` of Section S1.6.2,
     drawn at the layer's own α̂ (``alpha_ref``) and shape, best matches the layer's pruning ratios
-    and row-vector α̂, and the test of "looks i.i.d." (:mod:`sgdtails.realnets.diagnose` for the rule
-    and for what cannot be told apart).
+    and row-vector α̂ (:mod:`sgdtails.realnets.diagnose` for the rule and for what cannot be told
+    apart). ``iid_stat``, ``iid_pvalue``: the test of "looks i.i.d." by
+    :func:`sgdtails.realnets.diagnose.dependence_test` (entry-wise against row-vector MMO α̂, on the
+    weights α̂ is estimated from; no references needed, it holds its level).
 ``d0_theorem1``, ``big_enough``
     Theorem 1's d₀ at α = ``alpha_ref`` (:func:`sgdtails.simulator.theorem1_d0`: the size from which
     P(‖w − w^(κd)‖_p ≤ ε‖w‖_p) ≥ ``confidence`` for i.i.d. SαS entries) and whether ``n_params`` ≥ d₀.
@@ -52,6 +54,7 @@ from tqdm.auto import tqdm
 from sgdtails.realnets.diagnose import (
     FEATURES,
     as_torch_layout,
+    dependence_test,
     diagnose,
     estimation_rows,
     layer_features,
@@ -118,6 +121,7 @@ def _analyze_layer(i: int, layer: WeightLayer, est_weight: np.ndarray, last: boo
             notes.append(f"alpha_{method}: {why}")
     feats = layer_features(w, eps, p, center, transpose)
     row.update(feats)
+    row["iid_stat"], row["iid_pvalue"] = dependence_test(est_weight, transpose)
     a_ref = alpha if alpha is not None else (None if row["alpha_mmo"] is None else min(float(row["alpha_mmo"]), 2.0))
     se = None if alpha is not None else row["alpha_mmo_se"]
     row["alpha_ref"] = a_ref
