@@ -513,7 +513,7 @@ def test_two_processes_on_one_folder_compute_each_cell_once(tmp_path, monkeypatc
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
     counts = [tuple(map(int, out.split())) for out, _ in outs]
-    assert sum(c[0] for c in counts) == n and all(c[0] + c[1] == n and c[2] == 0 for c in counts)
+    assert sum(c[0] for c in counts) == n and all(c[0] + c[1] == n and c[2] == 0 for c in counts), outs
     assert _log_counts(tmp_path / "count.log") == dict.fromkeys(range(n), 1)
     assert (tmp_path / "shared" / "count" / "count.csv").read_bytes() == reference
 
