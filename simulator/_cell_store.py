@@ -273,7 +273,7 @@ class CellStore:
     # -- opening and recovery ---------------------------------------------------------------
     def _open(self) -> None:
         try:
-            self._conn = self._try_open()
+            self._conn = self._try_open_waiting()
             return
         except (sqlite3.Error, OSError, _Damaged) as exc:
             reason = one_line(exc, limit=_LIMIT)
@@ -286,13 +286,32 @@ class CellStore:
             self._give_up(f"is unusable ({reason}) and cannot be moved aside ({one_line(exc, limit=_LIMIT)})")
             return
         try:
-            self._conn = self._try_open()
+            self._conn = self._try_open_waiting()
         except (sqlite3.Error, OSError, _Damaged) as exc:
             self._give_up(f"is unusable ({reason}); moved aside to {aside.name}, but a new one cannot be "
                           f"created ({one_line(exc, limit=_LIMIT)})")
             return
         self._warn(f"{self.label}: the cell store {self.path} is unusable ({reason}); moved aside to "
                    f"{aside.name}; its cells are recomputed")
+
+    def _try_open_waiting(self) -> sqlite3.Connection:
+        """:meth:`_try_open`, retried for up to :data:`BUSY_S` seconds while the file is locked.
+
+        SQLite's busy timeout does not cover every lock met while a store is being created: the
+        switch to the WAL journal, or a read of a WAL index another connection is building,
+        answers "database is locked" at once. Two runs that start together on a new folder meet
+        exactly that, so the opening waits here as the busy timeout would.
+        """
+        deadline = time.monotonic() + BUSY_S
+        pause = 0.005
+        while True:
+            try:
+                return self._try_open()
+            except sqlite3.Error as exc:
+                if not _locked(exc) or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(2 * pause, 0.25)
 
     def _try_open(self) -> sqlite3.Connection:
         if os.path.lexists(self.path) and not self.path.is_file():
