@@ -79,7 +79,7 @@ __all__ = [
 
 EPS, P = 0.1, 2.0
 TABLES = ("model", "layers", "pruning", "synthetic")
-ANALYSIS_VERSION = 4
+ANALYSIS_VERSION = 5
 
 
 def _grid(*parts: Iterable[float]) -> tuple[float, ...]:

@@ -76,7 +76,7 @@ from sgdtails.simulator.vocabulary import STRUCTURES
 
 __all__ = ["ANALYZE_VERSION", "analyze", "plain_records"]
 
-ANALYZE_VERSION = 1
+ANALYZE_VERSION = 2
 
 
 def _estimate(x: np.ndarray, method: str, seed: int) -> tuple[dict, str]:
@@ -108,7 +108,8 @@ def _d0(alpha: float | None, p: float, kappa: float, eps: float, confidence: flo
 
 def _analyze_layer(i: int, layer: WeightLayer, est_weight: np.ndarray, last: bool, *, eps: float, p: float,
                    center: str | None, references: int, alpha: float | None, kappa: float, confidence: float,
-                   level: float, seed: np.random.SeedSequence, cache: dict) -> tuple[dict, list[dict]]:
+                   level: float, iid_level: float, seed: np.random.SeedSequence,
+                   cache: dict) -> tuple[dict, list[dict]]:
     w = layer.weight
     transpose = last and w.ndim == 2
     notes = []
@@ -129,7 +130,8 @@ def _analyze_layer(i: int, layer: WeightLayer, est_weight: np.ndarray, last: boo
     if references > 0 and a_ref is not None:
         refs = reference_features(layer.shape, a_ref, se, references=references, eps=eps, p=p, center=center,
                                   transpose=transpose, seed=seed, cache=cache)
-        row.update(diagnose(feats, refs, as_torch_layout(w).shape, level=level))
+        row.update(diagnose(feats, refs, as_torch_layout(w).shape, level=level,
+                            iid_test=(row["iid_stat"], row["iid_pvalue"]), iid_level=iid_level))
     elif references > 0:
         notes.append("no diagnosis: alpha_mmo could not be estimated")
     row["d0_theorem1"] = _d0(a_ref, p, kappa, eps, confidence)
@@ -193,6 +195,7 @@ def analyze(
     kappa: float = 0.1,
     confidence: float = 0.9,
     level: float = 0.001,
+    iid_level: float = 0.05,
     seed: SeedLike = 0,
     progress: bool = False,
 ) -> pd.DataFrame:
@@ -221,6 +224,9 @@ def analyze(
         κ and level c of Theorem 1's d₀.
     level : float
         A diagnosis is ``"none"`` when the closest structure's p-value is below this.
+    iid_level : float
+        Level of the "looks i.i.d." test (``iid_pvalue``) where it decides between ``iid`` and
+        ``column`` (:func:`sgdtails.realnets.diagnose.diagnose`).
     seed : seed-like
         Root seed of the synthetic references.
     progress : bool
@@ -239,6 +245,7 @@ def analyze(
     k = check_kappa(kappa)
     c = check_probability(confidence, "confidence")
     lv = check_probability(level, "level", low_open=False)
+    il = check_probability(iid_level, "iid_level", low_open=False)
     if isinstance(alpha, Mapping):
         for name in alpha:
             check_alpha(alpha[name], f"alpha[{name!r}]")
@@ -255,7 +262,7 @@ def analyze(
         child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, i))
         row, layer_refs = _analyze_layer(i, layer, est[i], i == len(layers) - 1, eps=e, p=q, center=center,
                                          references=r, alpha=_layer_alpha(alpha, layer.name), kappa=k,
-                                         confidence=c, level=lv, seed=child,
+                                         confidence=c, level=lv, iid_level=il, seed=child,
                                          cache=cache)
         rows.append(row)
         refs.extend(layer_refs)
@@ -265,7 +272,7 @@ def analyze(
     df.attrs["references"] = refs
     df.attrs["settings"] = {"version": ANALYZE_VERSION, "eps": e, "p": q, "center": center, "references": r,
                             "alpha": None if alpha is None else (dict(alpha) if isinstance(alpha, Mapping) else alpha),
-                            "kappa": k, "confidence": c, "level": lv,
+                            "kappa": k, "confidence": c, "level": lv, "iid_level": il,
                             "seed": root.entropy if isinstance(root.entropy, int) else str(root.entropy),
                             "features": list(FEATURES),
                             "source": os.fspath(obj) if isinstance(obj, (str, os.PathLike)) else type(obj).__name__}
