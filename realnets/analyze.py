@@ -26,19 +26,15 @@ Tables
     (``pruning_ratio`` = 1 − κ, the paper states its grids as pruning ratios); ``remaining``
     is the fraction of the model's parameters kept, counted over the whole model (singular value
     pruning: r(m + n + 1) per layer with r the rank left); ``relative_acc`` = accuracy / unpruned accuracy.
-``synthetic`` (one row per layer, structure and seed)
-    The pruning ratio at ε = 0.1 of matrices of the layer's shape (conv: out × (in·kh·kw)) drawn by
-    :func:`sgdtails.simulator.sample_weights` at α = the layer's α̂ (paper convention), for each structure
-    ``iid`` / ``column`` / ``layer``.
+``synthetic`` (one row per layer, structure and reference)
+    The fingerprints of the synthetic references of :func:`sgdtails.analyze`: matrices of the
+    layer's shape drawn by :func:`sgdtails.simulator.sample_weights` for each structure ``iid`` /
+    ``column`` / ``layer`` at the layer's own α̂ (univariate MMO, capped at 2, ± its standard error).
 
-Verdict rule (the comparison the paper does not make per layer): a layer's ``closest`` structure
-is the one whose mean synthetic pruning ratio is nearest to the layer's ``pr_magnitude``;
-``ambiguous`` is true when the runner-up is nearer than tol = max(0.01, 2 × the pooled standard
-deviation of the synthetic seeds) — near α = 2 all three structures are Gaussian-like and cannot be
-told apart. ``verdict`` is ``"none"`` when the layer's ratio lies more than tol outside the range of
-the three means (e.g. below all of them: lighter-tailed than any SαS structure at that α̂, as a
-layer still close to PyTorch's uniform initialisation is), else ``"ambiguous"``, else ``closest``.
-``pr_gap`` = layer's ratio − mean iid ratio (positive: more compressible than iid SαS at its own α̂).
+The ``layers`` table is :func:`sgdtails.analyze` of the final weights with α̂ estimated on the
+averaged ones, so its ``diagnosis`` (and ``closest``, ``margin``, ``iid_pvalue`` …) follow the rule of
+:mod:`sgdtails.realnets.diagnose`; ``pr_gap`` = layer's ``pr_magnitude`` − the mean ``iid``
+reference's (positive: more compressible than i.i.d. SαS at its own α̂).
 """
 from __future__ import annotations
 
