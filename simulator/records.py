@@ -18,7 +18,7 @@ import dataclasses
 import io
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -32,6 +32,7 @@ __all__ = [
     "format_value",
     "json_text",
     "to_jsonable",
+    "open_temporary",
     "write_bytes",
     "write_csv",
     "write_json",
@@ -42,10 +43,29 @@ TMP_SUFFIX = ".tmp"
 """Suffix of the temporary files of :func:`write_bytes` (``<name>.<random>.tmp``)."""
 
 
+def open_temporary(target: Path, suffix: str = TMP_SUFFIX) -> tuple[int, Path]:
+    """A new file next to ``target`` (``<name>.<random><suffix>``) opened for writing: (descriptor, path).
+
+    Its mode is the one a plain ``open`` would give (0o666 less the umask): ``tempfile.mkstemp`` would
+    make every result 0o600, unreadable to the rest of a group sharing the output folder.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = target.with_name(f"{target.name}.{secrets.token_hex(8)}{suffix}")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{target}: no free temporary name next to it")
+
+
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Atomically replace ``path`` by ``data`` (unique temporary file, fsync, rename); return the path."""
+    """Atomically replace ``path`` by ``data`` (unique temporary file, fsync, rename); return the path.
+
+    The file gets the mode a plain ``open`` would give it (0o666 less the process umask).
+    """
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".", suffix=TMP_SUFFIX)
+    fd, tmp = open_temporary(target)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
