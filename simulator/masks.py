@@ -11,6 +11,9 @@ pruned weights pruned while training goes on). κ is always the kept fraction.
   W^[r] = U_r Σ_r V_rᵀ (Theorem 2), and :meth:`SingularProjector.apply` projects any matrix onto
   the same pair of subspaces, X ↦ U_r U_rᵀ X V_r V_rᵀ. A mask cannot describe this scheme:
   every entry changes.
+* :func:`matrix_svd`: the whole thin SVD of a matrix (:class:`MatrixSVD`), taken once and cut at
+  any rank, so that a sweep over κ costs one SVD per matrix; :func:`singular_rank` says how many
+  triplets each κ keeps and :func:`singular_parameters` how many numbers they count for.
 
 Ties are broken by position (a stable choice, the same on every run). With ``center="median"``
 the ranking is of |w − median(w)| (the experiments' median centring).
@@ -18,7 +21,7 @@ the ranking is of |w − median(w)| (the experiments' median centring).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -30,16 +33,20 @@ from sgdtails.simulator.validate import check_choice, check_kappa, check_p, fini
 from sgdtails.simulator.vocabulary import CENTERS, NODE_AXES, SCOPES, SINGULAR_COUNTS
 
 __all__ = [
+    "MatrixSVD",
+    "SVDBackend",
     "SingularProjector",
     "UNDERFLOW_FLOOR",
     "keep_count",
     "magnitude_mask",
+    "matrix_svd",
     "node_mask",
     "log_node_norms",
     "node_norms",
     "node_sums_ok",
     "singular_projector",
     "singular_values",
+    "singular_parameters",
     "singular_rank",
 ]
 
@@ -209,18 +216,38 @@ def nodes_kept(A: np.ndarray, kappa: float, p: float, by: str) -> np.ndarray:
 
 
 def singular_rank(kappa: float, m: int, n: int, count: str = "values") -> int:
-    """Singular triplets r that an m × n matrix keeps at kept fraction κ.
+    """Singular triplets r that an m × n matrix keeps at kept fraction κ (SPEC §2, paper Section S1.5).
 
-    ``"values"``: r = ⌈κ·min(m, n)⌉ (Theorem 2's count); ``"parameters"``: the largest r with
-    r(m + n + 1) ≤ κmn (the experiments count the numbers of r triplets); ``"paper"``: the largest
-    r with r(m + n) ≤ κmn (the paper's code). r may be 0 for the last two.
+    * ``"values"``: κ counts singular values, r = ⌈κ·min(m, n)⌉ (Theorem 2's count; at least 1).
+    * ``"parameters"``: κ counts parameters, r is the largest with r(m + n + 1) ≤ κmn (S1.5: the
+      singular values and vectors left over the layer's mn weights). r may be 0.
+    * ``"paper"``: the authors' code. It sweeps the singular-value ratio ρ = 1 − κ and keeps
+      s − ⌊s·ρ⌋ of the s = min(m, n) singular values (500 values at ρ = 0.25 keep 375); it counts
+      the parameters of r triplets as r(m + n) (:func:`singular_parameters`), which exceeds mn for
+      r > mn/(m + n). s·ρ is rounded to 6 decimals before the floor (ρ = 1 − 0.9 is 0.0999…98 in
+      floating point). The same r as ``"values"`` (s − ⌊sρ⌋ = ⌈sκ⌉), except that r is 0 when
+      ⌊sρ⌋ = s.
     """
     k = check_kappa(kappa)
     check_choice(count, "count", SINGULAR_COUNTS)
+    s = min(m, n)
     if count == "values":
-        return keep_count(k, min(m, n))
-    per = m + n + (1 if count == "parameters" else 0)
-    return min(min(m, n), math.floor(round(k * m * n, 6) / per))
+        return keep_count(k, s)
+    if count == "paper":
+        return s - math.floor(round(s * (1.0 - k), 6))
+    return min(s, math.floor(round(k * m * n, 6) / (m + n + 1)))
+
+
+def singular_parameters(r: int, m: int, n: int, count: str = "parameters") -> int:
+    """The numbers r singular triplets of an m × n matrix count for (SPEC §2).
+
+    r(m + n + 1) — r values, r left and r right vectors — under ``"values"`` and ``"parameters"``;
+    r(m + n) under ``"paper"`` (the authors' code leaves the values out).
+    """
+    check_choice(count, "count", SINGULAR_COUNTS)
+    if not 0 <= r <= min(m, n):
+        raise ValueError(f"r must be in [0, min(m, n)] = [0, {min(m, n)}], got {r}")
+    return r * (m + n + (0 if count == "paper" else 1))
 
 
 @dataclass(frozen=True)
@@ -288,18 +315,105 @@ def singular_projector(W: object, kappa: float, *, count: str = "values") -> Sin
 _SVD_SAFE = 960  # SVD unscaled for max|W| in [2^-960, 2^960]: σ_1 ≤ √(mn) max|W| cannot overflow
 _SVD_SAFE_32 = 100  # the same for float32 W (σ_1 < 2^128)
 
+SVDBackend = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+"""A thin SVD B ↦ (U, s, Vᵀ) of a 2-D float array, s descending, as NumPy arrays."""
 
-def _svd(A: np.ndarray, uv: bool) -> tuple:
+
+def _svd(A: np.ndarray, uv: bool, backend: SVDBackend | None = None) -> tuple:
     """SVD of A·2^(−shift), shift = 0 for max|A| in [2^−960, 2^960] (float32: [2^−100, 2^100]), else the exponent of max|A|.
 
     The power of two is exact, so the singular vectors are those of A and σ_i(A) = 2^shift σ_i.
+    ``backend`` (with ``uv`` only) replaces ``numpy.linalg.svd(B, full_matrices=False)``.
     """
     top = float(np.max(np.abs(A)))
     safe = _SVD_SAFE if A.dtype == np.float64 else _SVD_SAFE_32
     shift = 0 if top == 0.0 or -safe <= math.frexp(top)[1] <= safe else math.frexp(top)[1]
     B = np.ldexp(A, -shift) if shift else A
+    if uv and backend is not None:
+        return backend(B), shift
     out = np.linalg.svd(B, full_matrices=False) if uv else np.linalg.svd(B, compute_uv=False)
     return out, shift
+
+
+@dataclass(frozen=True)
+class MatrixSVD:
+    """The thin SVD W = 2^shift · U diag(s) Vᵀ of an m × n matrix, computed once and cut at any rank r.
+
+    Singular value pruning at every κ of a sweep needs only the leading triplets of one SVD
+    (Theorem 2: W^[r] = U_r Σ_r V_rᵀ), so :func:`matrix_svd` is taken once per matrix and
+    :meth:`low_rank` gives W^[r] for each r; :func:`sgdtails.simulator.prune_singular` is
+    ``matrix_svd(W).low_rank(singular_rank(κ, m, n, count))``.
+
+    Attributes
+    ----------
+    left : numpy.ndarray of shape (m, min(m, n))
+        U, the left singular vectors (columns).
+    values : numpy.ndarray of shape (min(m, n),)
+        s = σ(W)·2^(−shift), descending.
+    right : numpy.ndarray of shape (min(m, n), n)
+        Vᵀ, the right singular vectors (rows).
+    shift : int
+        0 unless max|W| is outside [2^−960, 2^960] (float32: [2^−100, 2^100]); the SVD is then of the
+        exactly rescaled W·2^(−shift), so that σ_1 ≥ 2^1024 does not overflow.
+    """
+
+    left: np.ndarray
+    values: np.ndarray
+    right: np.ndarray
+    shift: int = 0
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(m, n), the shape of W."""
+        return int(self.left.shape[0]), int(self.right.shape[1])
+
+    def low_rank(self, r: int) -> np.ndarray:
+        """W^[r] = 2^shift · U_r diag(s_r) V_rᵀ, the matrix singular value pruning leaves with r triplets.
+
+        ``ValueError`` if r is outside [0, min(m, n)] or if W^[r] itself does not fit in float64.
+        """
+        if not 0 <= r <= self.values.size:
+            raise ValueError(f"r must be in [0, {self.values.size}], got {r}")
+        out = SingularProjector(self.left[:, :r], self.values[:r], self.right[:r]).low_rank()
+        if self.shift:
+            with np.errstate(over="ignore"):
+                out = np.ldexp(out, self.shift)
+            if not np.isfinite(out).all():
+                raise ValueError(f"the pruned matrix overflows float64 (sigma_1 = {self.values[0]:g} * 2^{self.shift})")
+        return out
+
+    def rank(self, r: int) -> int:
+        """The numerical rank of W^[r]: kept values s_i (i ≤ r) above ``numpy.linalg.matrix_rank``'s tolerance.
+
+        That tolerance is s_1·max(m, n)·eps (eps of the values' dtype), as ``matrix_rank`` of W^[r]
+        would use (up to rounding of W^[r]'s own σ_1); r itself for a matrix of full numerical rank.
+        """
+        if not 0 <= r <= self.values.size:
+            raise ValueError(f"r must be in [0, {self.values.size}], got {r}")
+        if r == 0:
+            return 0
+        tol = float(self.values[0]) * max(self.shape) * float(np.finfo(self.values.dtype).eps)
+        return int(np.count_nonzero(self.values[:r] > tol))
+
+
+def matrix_svd(W: object, *, backend: SVDBackend | None = None) -> MatrixSVD:
+    """The thin SVD of a finite 2-D ``W`` (:class:`MatrixSVD`), for pruning it at many ranks.
+
+    Parameters
+    ----------
+    W : array of shape (m, n)
+    backend : callable, optional
+        B ↦ (U, s, Vᵀ) NumPy arrays, the thin SVD of the (rescaled) matrix; default
+        ``numpy.linalg.svd(B, full_matrices=False)``. :func:`sgdtails.realnets.adapt.layer_svds` passes
+        ``torch.linalg.svd`` on a GPU here.
+    """
+    A = finite_array(W, "W", ndim=2)
+    (U, s, Vt), shift = _svd(A, True, backend)
+    k = min(A.shape)
+    if np.shape(U) != (A.shape[0], k) or np.shape(s) != (k,) or np.shape(Vt) != (k, A.shape[1]):
+        raise ValueError(f"backend must return a thin SVD of an {A.shape} matrix, got shapes "
+                         f"{np.shape(U)}, {np.shape(s)}, {np.shape(Vt)}")
+    return MatrixSVD(np.asarray(U), np.asarray(s), np.asarray(Vt), shift)
 
 
 def singular_values(A: np.ndarray) -> tuple[np.ndarray, int]:

@@ -5,8 +5,9 @@ r"""Pruning schemes and the relative ℓp compression error (docs/theory.md §2)
 * Magnitude pruning keeps the ⌈κd⌉ entries of largest magnitude: globally over all layers
   (w^(κd), Theorem 1 (i)) or per layer (w_l^(κ_l d_l), Theorem 1 (ii)).
 * Singular value pruning W^[k] = U Σ^(k) Vᵀ (Theorem 2), counting singular values or, as the
-  experiments do, parameters (r(m + n + 1) numbers for r kept triplets; the paper's code counted
-  r(m + n): ``count="paper"``).
+  experiments do, parameters (r(m + n + 1) numbers for r kept triplets); ``count="paper"`` is the
+  authors' code, which sweeps the singular-value ratio (keeps s − ⌊s·ratio⌋ of s values) and
+  counts r(m + n) parameters (:func:`sgdtails.simulator.masks.singular_rank`).
 * Node pruning keeps the ⌈κh⌉ columns (or rows) of largest ℓp norm (Theorem 3).
 
 ⌈κd⌉ is taken after rounding κd to 6 decimals, so that κ = 0.14, d = 100 keeps 14 entries although
@@ -25,11 +26,10 @@ import numpy as np
 from sgdtails.simulator._layers import as_layers, rebuild
 from sgdtails.simulator._select import min_nonzero_abs
 from sgdtails.simulator.masks import (
-    SingularProjector,
-    _svd,
     centers_of,
     keep_count,
     layer_masks,
+    matrix_svd,
     nodes_kept,
     singular_rank,
 )
@@ -91,28 +91,24 @@ def prune_singular(W: object, kappa: float, *, count: str = "values") -> np.ndar
     kappa : float
         κ ∈ (0, 1].
     count : {"values", "parameters", "paper"}
-        ``"values"`` keeps r = ⌈κ·min(m, n)⌉ singular values (Theorem 2's count);
-        ``"parameters"`` keeps the largest r with r(m + n + 1) ≤ κmn (the experiments);
-        ``"paper"`` the largest r with r(m + n) ≤ κmn (the paper's code). r may be 0 there.
+        What κ counts (:func:`sgdtails.simulator.singular_rank`): ``"values"`` keeps
+        r = ⌈κ·min(m, n)⌉ singular values (Theorem 2's count); ``"parameters"`` the largest r with
+        r(m + n + 1) ≤ κmn (the experiments, S1.5); ``"paper"`` the authors' code, which sweeps
+        the singular-value ratio 1 − κ and keeps s − ⌊s(1 − κ)⌋ of the s = min(m, n) values
+        (375 of 500 at κ = 0.75). r may be 0 under the last two.
 
     Returns
     -------
-    The rank-r matrix :meth:`SingularProjector.low_rank` of
-    :func:`sgdtails.simulator.singular_projector`; its squared Frobenius error is the sum of the
-    pruned σ_i². For max|W| outside [2^−960, 2^960] the SVD is taken of W·2^(−j) (exact) and the
-    result multiplied back by 2^j, so that σ_1 ≥ 2^1024 does not overflow; ``ValueError`` if the
-    pruned matrix itself does not fit in float64.
+    The rank-r matrix :meth:`sgdtails.simulator.masks.MatrixSVD.low_rank` of the SVD of W (the
+    same as :meth:`SingularProjector.low_rank` of :func:`sgdtails.simulator.singular_projector`);
+    its squared Frobenius error is the sum of the pruned σ_i². For max|W| outside [2^−960, 2^960]
+    the SVD is taken of W·2^(−j) (exact) and the result multiplied back by 2^j, so that
+    σ_1 ≥ 2^1024 does not overflow; ``ValueError`` if the pruned matrix itself does not fit in
+    float64. To prune one matrix at many κ, take :func:`sgdtails.simulator.masks.matrix_svd` once.
     """
     A = finite_array(W, "W", ndim=2)
     r = singular_rank(kappa, A.shape[0], A.shape[1], count=count)
-    (U, s, Vt), shift = _svd(A, True)
-    out = SingularProjector(U[:, :r], s[:r], Vt[:r]).low_rank()
-    if shift:
-        with np.errstate(over="ignore"):
-            out = np.ldexp(out, shift)
-        if not np.isfinite(out).all():
-            raise ValueError(f"the pruned matrix overflows float64 (max|W| = {float(np.max(np.abs(A))):g})")
-    return out
+    return matrix_svd(A).low_rank(r)
 
 
 def prune_nodes(W: object, kappa: float, *, p: float = 2.0, by: str = "columns") -> np.ndarray:

@@ -13,13 +13,19 @@ offer these choices without starting the engine.
 * ``SINGULAR_COUNTS``: what the kept fraction κ of singular value pruning counts.
 * ``NODE_AXES``: node pruning removes columns (Theorem 3) or rows.
 * ``CENTERS``: no centring, or the experiments' median centring.
+* ``MATRIX_CENTERS``: what :func:`sgdtails.realnets.adapt.prune_arrays` subtracts from a layer's
+  matrix before pruning: nothing, the layer's median, or the median of each column / each row
+  (the authors' code before singular value / node pruning).
+* ``CONVENTIONS``: whose conventions :func:`sgdtails.realnets.analyze_run` follows — the project's
+  (``"sgdtails"``) or the authors' code (``"paper_code"``), listed in :mod:`sgdtails.realnets.analyze`.
 * ``TAIL_METHODS``: the tail-index estimators of :func:`sgdtails.simulator.tail_index`.
 
 κ (``kappa``) is always the kept (remaining) fraction; the pruning ratio 1 − κ is derived.
 """
 from __future__ import annotations
 
-__all__ = ["CENTERS", "NODE_AXES", "PRUNINGS", "SCHEMES", "SCOPES", "SINGULAR_COUNTS", "STRUCTURES", "TAIL_METHODS"]
+__all__ = ["CENTERS", "CONVENTIONS", "MATRIX_CENTERS", "NODE_AXES", "PRUNINGS", "SCHEMES", "SCOPES", "SINGULAR_COUNTS",
+           "STRUCTURES", "TAIL_METHODS"]
 
 STRUCTURES = ("iid", "column", "layer")
 SCHEMES = ("magnitude", "singular", "nodes")
@@ -28,4 +34,6 @@ PRUNINGS = (("magnitude", "layer"), ("magnitude", "global"), ("singular", "layer
 SINGULAR_COUNTS = ("values", "parameters", "paper")
 NODE_AXES = ("columns", "rows")
 CENTERS = (None, "median")
+MATRIX_CENTERS = (None, "median", "column_median", "row_median")
+CONVENTIONS = ("sgdtails", "paper_code")
 TAIL_METHODS = ("mmo", "mmo_multivariate", "hill", "paper")

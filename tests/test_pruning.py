@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sgdtails.simulator import keep_count, prune_magnitude, prune_nodes, prune_singular, relative_error
+from sgdtails.simulator.masks import matrix_svd, singular_parameters, singular_rank
 
 kappas = st.floats(min_value=0.01, max_value=1.0, allow_nan=False)
 seeds = st.integers(0, 2**32 - 1)
@@ -86,11 +87,67 @@ def test_singular_counts_and_frobenius_error(seed, m, n, kappa):
     assert np.linalg.matrix_rank(approx, tol=1e-9 * s[0]) == min(r, np.sum(s > 1e-9 * s[0]))
     err2 = np.linalg.norm(w - approx) ** 2
     assert err2 == pytest.approx(np.sum(s[r:] ** 2), rel=1e-8, abs=1e-10 * s[0] ** 2)
-    for count, per in (("parameters", m + n + 1), ("paper", m + n)):
-        a = prune_singular(w, kappa, count=count)
-        rp = int(np.sum(np.linalg.svd(a, compute_uv=False) > 1e-9 * s[0]))
-        assert rp * per <= kappa * m * n + 1e-9
-        assert rp == min(m, n) or (rp + 1) * per > kappa * m * n - 1e-9
+    full = int(np.sum(s > 1e-9 * s[0]))
+    a = prune_singular(w, kappa, count="parameters")
+    rp = int(np.sum(np.linalg.svd(a, compute_uv=False) > 1e-9 * s[0]))
+    assert rp * (m + n + 1) <= kappa * m * n + 1e-9
+    assert rp == min(m, n) or (rp + 1) * (m + n + 1) > kappa * m * n - 1e-9
+    a = prune_singular(w, kappa, count="paper")  # the authors' code: s − ⌊s·ratio⌋ values at ratio 1 − κ
+    rp = int(np.sum(np.linalg.svd(a, compute_uv=False) > 1e-9 * s[0]))
+    assert rp == min(full, min(m, n) - math.floor(round(min(m, n) * (1.0 - kappa), 6)))
+    assert rp <= r  # never more than Theorem 2's ⌈κ·min(m, n)⌉ (fewer only where that floor hits min(m, n))
+
+
+def test_paper_count_is_the_authors_singular_value_ratio():
+    """The authors' code at singular-value ratio ρ keeps s − int(s·ρ) values and counts r(m + n) parameters."""
+    assert singular_rank(0.75, 500, 500, count="paper") == 375  # ρ = 0.25: 500 − 125 (the issue's case)
+    assert singular_rank(0.75, 500, 500, count="parameters") == 187  # parameters: 187·1001 ≤ 187,500 < 188·1001
+    assert singular_rank(0.9, 500, 500, count="paper") == 450  # 500·(1 − 0.9) = 49.999…: rounded before the floor
+    assert singular_rank(1.0, 2048, 784, count="paper") == 784
+    assert singular_parameters(375, 500, 500, count="paper") == 375 * 1000
+    assert singular_parameters(375, 500, 500) == 375 * 1001
+    with pytest.raises(ValueError, match="r must be in"):
+        singular_parameters(501, 500, 500)
+    # by hand: W = diag(3, 2, 1) in a 3 × 5 matrix (s = 3 singular values 3, 2, 1; mn = 15)
+    w = np.zeros((3, 5))
+    w[0, 0], w[1, 1], w[2, 2] = 3.0, 2.0, 1.0
+    for kappa, r_paper, r_params in ((0.5, 2, 0), (0.9, 3, 1), (0.1, 1, 0), (1e-9, 0, 0)):
+        # paper: 3 − ⌊3(1 − κ)⌋; parameters: the largest r with 9r ≤ 15κ
+        assert singular_rank(kappa, 3, 5, count="paper") == r_paper
+        assert singular_rank(kappa, 3, 5, count="parameters") == r_params
+        want = np.zeros((3, 5))
+        want[:r_paper, :r_paper] = np.diag([3.0, 2.0, 1.0][:r_paper])
+        np.testing.assert_allclose(prune_singular(w, kappa, count="paper"), want, atol=1e-12)
+    assert singular_parameters(2, 3, 5, count="paper") == 16  # ρ = 0.5 keeps 2 triplets: 16 numbers of 15
+
+
+@given(seed=seeds, m=st.integers(1, 9), n=st.integers(1, 9))
+def test_one_svd_gives_every_rank_exactly(seed, m, n):
+    """matrix_svd(W).low_rank(r) is prune_singular's W^[r], bit for bit, at every r; rank(r) is its numerical rank."""
+    w = _data(seed, (m, n))
+    svd = matrix_svd(w)
+    assert svd.shape == (m, n) and svd.shift == 0
+    for kappa in (1.0, 0.75, 0.5, 0.2):
+        for count in ("values", "parameters", "paper"):
+            r = singular_rank(kappa, m, n, count=count)
+            np.testing.assert_array_equal(svd.low_rank(r), prune_singular(w, kappa, count=count))
+    for r in range(min(m, n) + 1):
+        low = svd.low_rank(r)
+        assert svd.rank(r) == (np.linalg.matrix_rank(low) if r else 0)
+    with pytest.raises(ValueError, match="r must be in"):
+        svd.low_rank(min(m, n) + 1)
+
+
+def test_matrix_svd_rank_ignores_zero_values_and_backend_is_checked():
+    w = np.zeros((4, 6))
+    w[0, 0], w[1, 1] = 5.0, 1.0  # rank 2: the other two singular values are 0
+    svd = matrix_svd(w)
+    assert [svd.rank(r) for r in range(5)] == [0, 1, 2, 2, 2]
+    with pytest.raises(ValueError, match="backend must return a thin SVD"):
+        matrix_svd(w, backend=lambda b: np.linalg.svd(b, full_matrices=True))
+    big = matrix_svd(np.full((2, 2), 1e308))  # rescaled by 2^-1023 so that sigma_1 = 2e308 does not overflow
+    assert big.shift != 0
+    np.testing.assert_allclose(big.low_rank(1), np.full((2, 2), 1e308), rtol=1e-12)
 
 
 @given(seed=seeds, m=dims, n=dims, kappa=kappas, p=st.sampled_from([1.0, 2.0, 3.0]))

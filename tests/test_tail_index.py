@@ -1,4 +1,5 @@
 """Tail-index estimators (docs/theory.md §3) on exact SαS samples; seeds stated, tolerances stated."""
+import importlib
 import math
 
 import numpy as np
@@ -38,6 +39,24 @@ def test_gaussian_is_not_capped_but_paper_convention_is():
     assert all(abs(e - 2.0) < 0.05 for e in ests)
     paper = [tail_index(sample_sas(2.0, (N // 100, 100), seed=s), method="paper").alpha for s in range(8)]
     assert max(paper) <= 2.0
+
+
+@pytest.mark.parametrize(("per_k1", "want"), [
+    ({2: 1.8, 4: 2.1}, 1.95),  # median 1.95 < 2 stands; capping each K1 first: (1.8 + 2)/2 = 1.9
+    ({2: 1.9, 4: 2.3}, 2.0),  # median 2.1, then capped; capping first: 1.95
+    ({2: 1.7, 4: math.inf}, 2.0),  # 1/alpha estimated as 0 at K1 = 4: median inf, capped; capping first: 1.85
+])
+def test_paper_takes_the_median_over_k1_then_caps(monkeypatch, per_k1, want):
+    """Hand-computed: 16 rows give K1 in {2, 4} (5 lowered to 4, round(sqrt 16) = 4), an even number of K1.
+
+    The per-K1 estimate is replaced by the stated values (the same for every permutation), so alpha
+    is min(median over K1, 2): SPEC section 3 and the authors' code, median first, cap after.
+    """
+    module = importlib.import_module("sgdtails.simulator.tail_index")
+    monkeypatch.setattr(module, "_block_inv", lambda v, k, base: 1.0 / per_k1[k])
+    est = tail_index(sample_sas(1.5, (16, 8), seed=0), method="paper", uncertainty=False)
+    assert est.block == (2, 4)
+    assert est.alpha == pytest.approx(want, abs=1e-12)
 
 
 def test_multivariate_and_paper_on_iid_layers():
