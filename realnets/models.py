@@ -9,7 +9,7 @@ All networks use ReLU and have no biases, batch norm, dropout or residual blocks
   (27,283,456 / 22,597,632). (The paper's code calls this ``depth = hidden + 1``.)
 * ``cnn``: 3×3 convolutions (padding 1, no bias) with channels
   64, M, 128, M, 256, 256, M, 512, 512, M, 512, 512, M (M = 2×2 max-pool, stride 2), then one
-  bias-free ``Linear`` layer; the first M is dropped for the 28×28 datasets (MNIST, teacher):
+  bias-free ``Linear`` layer; the first M is dropped for the 28×28 datasets (MNIST, MNIST-5k, teacher):
   9,222,848 (CIFAR10) / 9,221,696 (MNIST) parameters.
 
 Initialisation follows the paper's code: conv weights N(0, 2 / (3·3·out_channels)), linear layers
@@ -32,13 +32,14 @@ __all__ = ["MODELS", "DATASETS", "default_input_shape", "build_model", "layer_we
 
 
 _FCN_DEPTH = {"fcn4": 4, "fcn6": 6}
-_INPUT_SHAPES = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32), "mnist1d": (40,), "teacher": (1, 28, 28)}
-_NO_FIRST_POOL = ("mnist", "teacher")  # 28×28 inputs: the paper drops the first max-pool
+_INPUT_SHAPES = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32), "mnist5k": (1, 28, 28), "mnist1d": (40,),
+                 "teacher": (1, 28, 28)}
+_NO_FIRST_POOL = ("mnist", "mnist5k", "teacher")  # 28×28 inputs: the paper drops the first max-pool
 _VGG11 = (1, "M", 2, "M", 4, 4, "M", 8, 8, "M", 8, 8, "M")  # channels in units of the base width 64
 
 
 def default_input_shape(dataset: str) -> tuple[int, ...]:
-    """Per-sample input shape of ``dataset``: (1, 28, 28), (3, 32, 32), (40,) or (1, 28, 28)."""
+    """Per-sample input shape of ``dataset``: (1, 28, 28) for mnist, mnist5k and teacher, (3, 32, 32), (40,)."""
     if dataset not in _INPUT_SHAPES:
         raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
     return _INPUT_SHAPES[dataset]
@@ -108,9 +109,9 @@ def build_model(
     ----------
     name : {"fcn4", "fcn6", "cnn"}
         Architecture.
-    dataset : {"mnist", "cifar10", "mnist1d", "teacher"}
+    dataset : {"mnist", "cifar10", "mnist5k", "mnist1d", "teacher"}
         Sets the default input shape and, for the CNN, whether the first max-pool is dropped
-        (it is for "mnist" and "teacher", as in the paper's MNIST CNN).
+        (it is for "mnist", "mnist5k" and "teacher", as in the paper's MNIST CNN).
     width : int, optional
         FCN hidden width (default 2048) or the CNN's base channel count (default 64; the layers
         then have width·(1, 2, 4, 4, 8, 8, 8, 8) channels).

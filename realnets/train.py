@@ -18,13 +18,30 @@ Status: ``"diverged"`` if a mini-batch or full training loss is non-finite, or i
 accuracy is still ≤ 1 / classes at an evaluation after ``diverge_after`` iterations (the paper's
 "≤ 10 % after 50,000 iterations"); ``"capped"`` at ``max_iters``; otherwise ``"converged"``.
 
-Run directory: ``config.json``, ``metrics.csv`` (iteration, train_loss, train_acc, test_loss,
+Run directory: ``config.json`` (written once the data have loaded, so a start that fails on its
+data leaves no config behind), ``metrics.csv`` (iteration, train_loss, train_acc, test_loss,
 test_acc, wall; accuracies are fractions), ``checkpoint.pt`` (while running), then
 ``final_weights.pt`` and, if converged, ``averaged_weights.pt`` (``state_dict``\\ s), and
-``status.json`` last. A checkpoint (model, optimizer, batch-sampler RNG, iteration, averaging
-state, metrics) is written atomically at evaluations; calling :func:`train` again with the same
-config and directory resumes from it and reproduces the uninterrupted run bit for bit (same
-device and thread count); calling it on a finished run just returns its result.
+``status.json`` last.
+
+Checkpoints. A checkpoint (model, optimizer, batch-sampler RNG, iteration, averaging state,
+metrics) is written atomically at iteration 0 and then at an evaluation point when at least
+``checkpoint_seconds`` of wall time (default 300 s) have passed since the last one, or, if
+``checkpoint_every`` is set, when the iteration is a multiple of it (an extra trigger; off by
+default, so a long run on a fast device is not slowed by a checkpoint every 200 iterations).
+``checkpoint_seconds=0`` checkpoints at every evaluation, ``inf`` never by time. Calling
+:func:`train` again with the same run identity and directory resumes from the last checkpoint and
+reproduces the uninterrupted run bit for bit when it executes as before (same device and thread
+count, same ``deterministic`` and ``eval_batch_size``: not part of the identity, they can still move
+float32 results in the last bits); calling it on a finished run just returns its result.
+
+Run identity. Every field of :class:`TrainConfig` is recorded in ``config.json``; all but
+:data:`EXECUTION_FIELDS` (where and how the run executes: ``data_dir``, ``device``,
+``eval_batch_size``, ``deterministic``, ``checkpoint_every``, ``checkpoint_seconds``) make up its
+identity (:meth:`TrainConfig.identity`), which must match to resume or reuse a run folder.
+
+Progress bar. Its total is ``max_iters`` until the run converges, then the run's actual end
+t_c + S (or ``max_iters`` if that comes first).
 """
 from __future__ import annotations
 
@@ -52,20 +69,26 @@ from sgdtails.realnets.vocabulary import DATASETS, MODELS
 from sgdtails.simulator.records import write_bytes, write_csv, write_json
 from sgdtails.simulator.validate import check_choice, check_int, check_scale
 
-__all__ = ["TrainConfig", "TrainResult", "train"]
+__all__ = ["EXECUTION_FIELDS", "TrainConfig", "TrainResult", "train"]
 
 STATUSES = ("converged", "diverged", "capped")
 _METRICS = ("iteration", "train_loss", "train_acc", "test_loss", "test_acc", "wall")
+EXECUTION_FIELDS = ("data_dir", "device", "eval_batch_size", "deterministic", "checkpoint_every", "checkpoint_seconds")
+"""Fields of :class:`TrainConfig` that say where and how a run executes, not what it computes: recorded
+in ``config.json`` but not part of the run's identity (another value may resume or reuse a run folder)."""
+_clock = time.perf_counter  # wall clock of the checkpoint cadence and of the ``wall`` column (tests replace it)
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """One training run (docs/theory.md §6). Every field is part of the run's identity in ``config.json``.
+    """One training run (docs/theory.md §6, SPEC §6.4), recorded whole in ``config.json``.
+
+    Every field except :data:`EXECUTION_FIELDS` is part of the run's identity (:meth:`identity`).
 
     Attributes
     ----------
     model, dataset : str
-        ``fcn4 | fcn6 | cnn`` and ``mnist | cifar10 | mnist1d | teacher``.
+        ``fcn4 | fcn6 | cnn`` and ``mnist | cifar10 | mnist5k | mnist1d | teacher``.
     lr, batch_size : float, int
         Constant step size η and batch size b (paper: b ∈ {50, 100}, Table 2 for η/b).
     seed : int
@@ -75,11 +98,18 @@ class TrainConfig:
     depth : int, optional
         FCN hidden layers (default: 4 for fcn4, 6 for fcn6); for small test networks.
     data_dir : str, optional
-        Folder with the MNIST or CIFAR10 files.
+        Folder with the MNIST or CIFAR10 files (for mnist5k: optional, a folder holding
+        ``mnist_5k.csv.gz``). Not part of the identity.
     teacher : TeacherSpec
         Teacher data settings, used when ``dataset == "teacher"``.
-    eval_every, checkpoint_every : int
-        Full train/test evaluation period (paper: 200) and checkpoint period, a multiple of it.
+    eval_every : int
+        Full train/test evaluation period (paper: 200).
+    checkpoint_seconds : float
+        Checkpoint at an evaluation point once this much wall time has passed since the last
+        checkpoint (default 300; 0: at every evaluation; ``inf``: never by time). Not part of the identity.
+    checkpoint_every : int, optional
+        Also checkpoint at evaluation points whose iteration is a multiple of this (a multiple of
+        ``eval_every``); default None (wall time only). Not part of the identity.
     stop_nll : float
         Training NLL threshold of the stopping rule (paper: 5e-5).
     n_avg_blocks, avg_block_iters : int
@@ -91,10 +121,18 @@ class TrainConfig:
         Iterations after which chance-level training accuracy means divergence (paper: 50,000).
     eval_batch_size : int
         Chunk size of the full-set evaluations (memory only; does not change results materially).
+        Not part of the identity.
     device : str
-        ``"cuda"`` if available, else ``"cpu"``.
+        ``"cuda"`` if available, else ``"cpu"``. Not part of the identity.
     deterministic : bool
-        Run under ``torch.use_deterministic_algorithms(True)`` (restored afterwards).
+        Run under ``torch.use_deterministic_algorithms(True)`` (restored afterwards). Not part of
+        the identity.
+    tf32 : bool
+        On CUDA, let float32 matmuls and cuDNN convolutions use TF32 tensor cores
+        (``torch.backends.cuda.matmul.allow_tf32`` and ``torch.backends.cudnn.allow_tf32``, set for
+        the run and restored afterwards). False (default): both off for the run, so every float32
+        product is computed in full FP32 (PyTorch's own default allows TF32 in cuDNN convolutions).
+        It changes the results, so it is part of the identity. On the CPU it does nothing.
     """
 
     model: str
@@ -107,7 +145,8 @@ class TrainConfig:
     data_dir: str | None = None
     teacher: TeacherSpec = TeacherSpec()
     eval_every: int = 200
-    checkpoint_every: int = 200
+    checkpoint_seconds: float = 300.0
+    checkpoint_every: int | None = None
     stop_nll: float = 5e-5
     n_avg_blocks: int = 10
     avg_block_iters: int = 1000
@@ -116,6 +155,7 @@ class TrainConfig:
     eval_batch_size: int = 1000
     device: str = field(default_factory=default_device)
     deterministic: bool = True
+    tf32: bool = False
 
     def __post_init__(self) -> None:
         if self.data_dir is not None:  # a Path is accepted; JSON needs a str
@@ -125,12 +165,20 @@ class TrainConfig:
         check_choice(self.dataset, "dataset", DATASETS)
         check_scale(self.lr, "lr")
         check_scale(self.stop_nll, "stop_nll")
-        for name in ("batch_size", "eval_every", "checkpoint_every", "n_avg_blocks", "avg_block_iters",
-                     "max_iters", "eval_batch_size"):
+        for name in ("batch_size", "eval_every", "n_avg_blocks", "avg_block_iters", "max_iters", "eval_batch_size"):
             check_int(getattr(self, name), name, low=1)
-        if self.checkpoint_every % self.eval_every:
-            raise ValueError(f"checkpoint_every ({self.checkpoint_every}) must be a multiple of eval_every "
-                             f"({self.eval_every})")
+        if self.checkpoint_every is not None:
+            check_int(self.checkpoint_every, "checkpoint_every", low=1)
+            if self.checkpoint_every % self.eval_every:
+                raise ValueError(f"checkpoint_every ({self.checkpoint_every}) must be a multiple of eval_every "
+                                 f"({self.eval_every})")
+        seconds = self.checkpoint_seconds
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds >= 0:
+            raise ValueError(f"checkpoint_seconds must be a number >= 0 (inf: never by time), got {seconds!r}")
+        object.__setattr__(self, "checkpoint_seconds", float(seconds))
+        for name in ("deterministic", "tf32"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.width is not None:
             check_int(self.width, "width", low=1)
         if self.depth is not None and (self.model == "cnn" or self.depth < 1):
@@ -146,6 +194,10 @@ class TrainConfig:
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict (``teacher`` nested)."""
         return dataclasses.asdict(self)
+
+    def identity(self) -> dict[str, object]:
+        """The fields that define what the run computes: :meth:`to_dict` without :data:`EXECUTION_FIELDS`."""
+        return {k: v for k, v in self.to_dict().items() if k not in EXECUTION_FIELDS}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
@@ -189,15 +241,24 @@ def _write_metrics(path: Path, rows: list[dict[str, float]]) -> None:
 
 
 def _check_config(out: Path, config: TrainConfig) -> None:
+    """Refuse ``out`` if its ``config.json`` records a run of another identity (:meth:`TrainConfig.identity`)."""
     path = out / "config.json"
-    if path.is_file():
-        old = json.loads(path.read_text())
-        new = json.loads(json.dumps(config.to_dict()))
-        diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-        if diff:
-            raise ValueError(f"{out} holds a run with another config (differs in {', '.join(diff)})")
-    else:
-        write_json(path, config.to_dict(), indent=2, sort_keys=False)
+    if not path.is_file():
+        return
+    try:
+        old = TrainConfig.from_dict(json.loads(path.read_text())).identity()
+    except (ValueError, TypeError) as exc:  # TypeError: a field missing or of the wrong kind
+        raise ValueError(f"{path}: not a TrainConfig record ({' '.join(str(exc).split())})") from None
+    new = json.loads(json.dumps(config.identity()))
+    old = json.loads(json.dumps(old))
+    diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    if diff:
+        raise ValueError(f"{out} holds a run with another config (differs in {', '.join(diff)})")
+
+
+def _write_config(out: Path, config: TrainConfig) -> None:
+    """Record ``config`` whole (the execution fields as this start runs them) in ``out/config.json``."""
+    write_json(out / "config.json", config.to_dict(), indent=2, sort_keys=False)
 
 
 def _finite_or_none(x: float) -> float | None:
@@ -221,6 +282,25 @@ def _determinism(device: str, enabled: bool) -> Iterator[None]:
     finally:
         torch.use_deterministic_algorithms(prev[0], warn_only=prev[1])
         torch.backends.cudnn.benchmark = prev[2]
+
+
+@contextlib.contextmanager
+def _tf32(device: str, enabled: bool) -> Iterator[None]:
+    """On CUDA: TF32 matmuls and cuDNN convolutions on (``enabled``) or off inside, the previous settings after.
+
+    On the CPU nothing is touched (TF32 is a CUDA tensor-core format).
+    """
+    if torch.device(device).type != "cuda":
+        yield
+        return
+    prev = (torch.get_float32_matmul_precision(), torch.backends.cudnn.allow_tf32)
+    torch.backends.cuda.matmul.allow_tf32 = enabled
+    torch.backends.cudnn.allow_tf32 = enabled
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(prev[0])  # also restores matmul.allow_tf32, which it backs
+        torch.backends.cudnn.allow_tf32 = prev[1]
 
 
 @torch.no_grad()
@@ -259,6 +339,12 @@ class _Run:
     def t_stop(self) -> int | None:
         c = self.config
         return None if self.converged_at is None else self.converged_at + c.n_avg_blocks * c.avg_block_iters
+
+    @property
+    def t_end(self) -> int:
+        """The last iteration as known now: ``max_iters``, or t_stop once converged if that comes first."""
+        t_stop = self.t_stop
+        return self.config.max_iters if t_stop is None else min(t_stop, self.config.max_iters)
 
     def state(self) -> dict[str, object]:
         return {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "sampler": self.sampler.state_dict(),
@@ -353,11 +439,13 @@ def train(
     config : TrainConfig
         The run.
     out_dir : path
-        Run directory; created if needed. If it holds a checkpoint of the same config, training
-        resumes from it; if it holds a finished run of the same config, its result is returned.
-        A different config there raises ``ValueError``.
+        Run directory; created if needed. If it holds a checkpoint of the same run identity
+        (:meth:`TrainConfig.identity`), training resumes from it (and ``config.json`` then records
+        this start's execution fields); if it holds a finished run of the same identity, its result
+        is returned. Another identity there raises ``ValueError``.
     progress : bool
-        Show a tqdm bar (it/s; loss and accuracy of the last full training-set evaluation).
+        Show a tqdm bar (it/s; loss and accuracy of the last full training-set evaluation); its
+        total is ``max_iters`` until convergence, then the iteration the run stops at.
     callback : callable, optional
         Called as ``callback(iteration, model)`` after every SGD step (it must not modify the
         model); an exception it raises ends the run there and the last checkpoint is kept, which
@@ -372,10 +460,11 @@ def train(
     _check_config(out, config)
     if (out / "status.json").is_file():
         return _load_result(out)
-    with _determinism(config.device, config.deterministic):
+    with _determinism(config.device, config.deterministic), _tf32(config.device, config.tf32):
         data = load_dataset(config.dataset, data_dir=config.data_dir, device=config.device, teacher=config.teacher)
+        _write_config(out, config)  # only now: a start that fails on its data leaves no config behind
         run = _Run(config, data)
-        start = time.perf_counter()
+        start = _clock()
         ckpt = out / "checkpoint.pt"
         if ckpt.is_file():
             run.load(torch.load(ckpt, map_location=config.device, weights_only=True))
@@ -385,7 +474,8 @@ def train(
             status = run.evaluate(0.0)
             _atomic_torch(ckpt, run.state())
             _write_metrics(out / "metrics.csv", run.rows)
-        bar = tqdm(total=config.max_iters, initial=run.t, disable=not progress, unit="it", dynamic_ncols=True)
+        last_ckpt = _clock()
+        bar = tqdm(total=run.t_end, initial=run.t, disable=not progress, unit="it", dynamic_ncols=True)
         try:
             while status is None:
                 run.step()
@@ -393,13 +483,20 @@ def train(
                 if callback is not None:
                     callback(run.t, run.model)
                 if run.is_eval_point():
-                    run.wall = time.perf_counter() - start
+                    now = _clock()
+                    run.wall = now - start
                     status = run.evaluate(run.wall)
                     row = run.rows[-1]
+                    if bar.total != run.t_end:  # converged: the run now ends at t_stop, not max_iters
+                        bar.total = run.t_end
+                        bar.refresh()
                     bar.set_postfix(loss=f"{row['train_loss']:.3g}", acc=f"{row['train_acc']:.4f}", refresh=False)
-                    if status is None and run.t % config.checkpoint_every == 0:
+                    every = config.checkpoint_every
+                    if status is None and (now - last_ckpt >= config.checkpoint_seconds
+                                           or (every is not None and run.t % every == 0)):
                         _atomic_torch(ckpt, run.state())
                         _write_metrics(out / "metrics.csv", run.rows)
+                        last_ckpt = _clock()
         finally:
             bar.close()
         return _finish(run, out, status)

@@ -153,6 +153,9 @@ def cases(files, tmp) -> dict[tuple[str, ...], list[list[str]]]:
                        [str(tmp / "nowhere"), "--synthetic-seeds", "-1"], [str(tmp), "--bogus"]]
     c[("sweep", "realnets")] = ([["--grid", "huge", "--out", out], ["--grid", "cpu"], ["--grid", "cpu", "--out", out, "--bogus"]]
                                 + [["--grid", "cpu", "--out", out, *r] for r in run_bad[:5]])
+    c[("data", "download")] = [["svhn", "--dir", out], ["mnist"], ["mnist", "--dir", out, "--timeout", "0"],
+                               ["mnist", "--dir", out, "--timeout", "nan"], ["mnist", "--dir", out, "--bogus"],
+                               ["cifar10", "--dir", out, "--mirror", "not-a-url"]]
     return c
 
 

