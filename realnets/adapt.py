@@ -24,7 +24,14 @@ the k-best term approximation of SPEC §2 / docs/theory.md §2.1 and node prunin
 columns. ``center="median"`` is the paper's code convention (Section S1.5, docs/theory.md §2.6):
 each layer's median is subtracted first and added back after, for every scheme, so pruned entries
 hold the median, not zero; pass it explicitly to reproduce the experiments
-(:mod:`sgdtails.realnets.analyze` does).
+(:mod:`sgdtails.realnets.analyze` does). :func:`prune_arrays` also takes the authors' code's
+centrings: ``center="column_median"`` (each column of the out × (in·kh·kw) matrix centred on its
+median before the SVD) and ``center="row_median"`` (each row of the matrix node pruning works on);
+pruned entries then hold their column's / row's median.
+
+One SVD per layer. Singular value pruning at every κ of a sweep cuts the same SVD at another rank:
+:func:`layer_svds` takes it once (with ``torch.linalg.svd`` on a CUDA device) and
+``prune_arrays(..., svds=...)`` reuses it, bit for bit what one call per κ gives on the CPU.
 
 To keep pruned weights pruned while training continues, :func:`pruning_masks` gives the entries a
 magnitude or node pruning keeps — the same :func:`sgdtails.simulator.magnitude_mask` /
@@ -48,6 +55,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -56,18 +64,23 @@ from torch.nn.utils import prune as torch_prune
 
 from sgdtails.realnets.models import _weight_slots, layer_weights
 from sgdtails.simulator import magnitude_mask, node_mask, prune_magnitude, prune_nodes, prune_singular
+from sgdtails.simulator.masks import MatrixSVD, SVDBackend, matrix_svd, singular_rank
 from sgdtails.simulator.validate import check_choice, check_kappa, check_p, check_pruning
-from sgdtails.simulator.vocabulary import CENTERS, SINGULAR_COUNTS
+from sgdtails.simulator.vocabulary import CENTERS, MATRIX_CENTERS, SINGULAR_COUNTS
 
 __all__ = [
+    "LayerSVD",
     "as_matrix",
     "freeze_pruned",
     "layer_arrays",
+    "layer_center",
+    "layer_svds",
     "prune",
     "prune_arrays",
     "prune_model",
     "pruning_masks",
     "with_arrays",
+    "write_arrays",
 ]
 
 
@@ -101,11 +114,114 @@ def _unmatrix(a: np.ndarray, w: np.ndarray, scheme: str) -> np.ndarray:
     return (a if scheme == "singular" else a.T).reshape(w.shape)
 
 
-def _check(kappa: float, scheme: str, scope: str, center: str | None) -> float:
+def _check(kappa: float, scheme: str, scope: str, center: str | None, centers: tuple = CENTERS) -> float:
     k = check_kappa(kappa, allow_zero=True)
     check_pruning(scheme, scope)
-    check_choice(center, "center", CENTERS)
+    check_choice(center, "center", centers)
     return k
+
+
+def _offset(a: np.ndarray, center: str | None) -> float | np.ndarray:
+    """What ``center`` subtracts from the matrix ``a``: 0, its median, or its column / row medians (broadcastable)."""
+    if center is None:
+        return 0.0
+    if center == "median":
+        return float(np.median(a))
+    return np.median(a, axis=0 if center == "column_median" else 1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class LayerSVD:
+    """One layer's matrix for singular value pruning, centred, with its SVD taken once (:func:`layer_svds`).
+
+    Attributes
+    ----------
+    center : {None, "median", "column_median", "row_median"}
+        The centring it was taken with (:func:`prune_arrays` checks that it is the one asked for).
+    offset : float or numpy.ndarray
+        What was subtracted from ``as_matrix(w, "singular")`` before the SVD (and is added back
+        after pruning): 0, the layer's median, or its column (1 × n) / row (m × 1) medians.
+    svd : sgdtails.simulator.masks.MatrixSVD
+        The thin SVD of the centred matrix.
+    """
+
+    center: str | None
+    offset: float | np.ndarray
+    svd: MatrixSVD
+
+
+def _torch_svd(device: torch.device) -> SVDBackend:
+    """``torch.linalg.svd`` on ``device`` (float64), factors copied back as NumPy arrays."""
+    def svd(b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        u, s, vh = torch.linalg.svd(torch.from_numpy(np.ascontiguousarray(b)).to(device), full_matrices=False)
+        return u.cpu().numpy(), s.cpu().numpy(), vh.cpu().numpy()
+    return svd
+
+
+def layer_svds(
+    layers: Sequence[np.ndarray], *, center: str | None = None, device: str | torch.device = "cpu"
+) -> list[LayerSVD]:
+    """The SVD of every layer's singular-pruning matrix, taken once for a sweep over κ (Theorem 2).
+
+    Singular value pruning at κ keeps the leading r(κ) triplets of one and the same SVD, so
+    ``prune_arrays(layers, κ, scheme="singular", center=center, svds=layer_svds(layers, center=center))``
+    costs a matrix product per layer and κ instead of an SVD.
+
+    Parameters
+    ----------
+    layers : sequence of arrays
+        The layers in torch layout, as for :func:`prune_arrays` (conv weights as out × (in·kh·kw)).
+    center : {None, "median", "column_median", "row_median"}
+        Subtracted before the SVD (:func:`prune_arrays`).
+    device : str or torch.device
+        Where the SVD is computed. A CUDA device: ``torch.linalg.svd`` in float64 on it, the factors
+        copied back to the CPU (they agree with NumPy's to rounding; singular vectors of tied
+        singular values may differ, the pruned matrix does not). Any other: ``numpy.linalg.svd``
+        on the CPU, exactly what :func:`sgdtails.simulator.prune_singular` computes, so that the
+        pruned layers equal its result bit for bit.
+
+    Returns
+    -------
+    list of LayerSVD
+        One per layer.
+    """
+    check_choice(center, "center", MATRIX_CENTERS)
+    dev = torch.device(device)
+    backend = _torch_svd(dev) if dev.type == "cuda" else None
+    out = []
+    for w in layers:
+        a = as_matrix(np.asarray(w, dtype=np.float64), "singular")
+        offset = _offset(a, center)
+        out.append(LayerSVD(center, offset, matrix_svd(a - offset, backend=backend)))
+    return out
+
+
+def layer_center(w: np.ndarray, scheme: str, center: str | None) -> float | np.ndarray:
+    """What :func:`prune_arrays` centres each entry of the layer ``w`` on: a number, or an array of ``w``'s shape.
+
+    0 for ``center=None``, the layer's median for ``"median"``; for ``"column_median"`` /
+    ``"row_median"`` each entry's column / row median in the matrix ``scheme`` works on
+    (:func:`as_matrix`), laid out as ``w``. Pruned entries hold this value.
+    """
+    check_choice(center, "center", MATRIX_CENTERS)
+    w = np.asarray(w, dtype=np.float64)
+    mat = as_matrix(w, scheme)
+    offset = _offset(mat, center)
+    if np.isscalar(offset):
+        return float(offset)  # type: ignore[arg-type]
+    return _unmatrix(np.broadcast_to(offset, mat.shape).copy(), w, scheme)
+
+
+def _check_svds(svds: Sequence[LayerSVD], layers: list[np.ndarray], scheme: str, center: str | None) -> None:
+    if scheme != "singular":
+        raise ValueError(f"svds applies to scheme='singular' only, got scheme={scheme!r}")
+    if len(svds) != len(layers):
+        raise ValueError(f"svds must have one entry per layer ({len(layers)}), got {len(svds)}")
+    for i, (d, w) in enumerate(zip(svds, layers)):
+        if d.center != center:
+            raise ValueError(f"svds[{i}] was taken with center={d.center!r}, not center={center!r}")
+        if d.svd.shape != as_matrix(w, "singular").shape:
+            raise ValueError(f"svds[{i}] is of a {d.svd.shape} matrix, layer {i} prunes as {as_matrix(w, 'singular').shape}")
 
 
 def prune_arrays(
@@ -117,6 +233,7 @@ def prune_arrays(
     center: str | None = None,
     count: str = "parameters",
     p: float = 2.0,
+    svds: Sequence[LayerSVD] | None = None,
 ) -> list[np.ndarray]:
     """Prune weight arrays in torch layout (module docstring); returns new arrays.
 
@@ -129,36 +246,54 @@ def prune_arrays(
     scheme : {"magnitude", "singular", "nodes"}
     scope : {"layer", "global"}
         One budget per layer, or (magnitude only) one over all layers.
-    center : {None, "median"}
-        None (default): pruned entries are exactly zero (SPEC §2). ``"median"``: the paper's code
+    center : {None, "median", "column_median", "row_median"}
+        None (default): pruned entries are exactly zero (SPEC §2). ``"median"``: the paper's
         convention (Section S1.5): each layer's median is subtracted before pruning and added back
-        after, so pruned entries hold the median.
+        after, so pruned entries hold the median. ``"column_median"`` / ``"row_median"``
+        (``"singular"`` and ``"nodes"`` only): the median of each column / row of the matrix the
+        scheme works on (:func:`as_matrix`) is subtracted and added back — the authors' code centres
+        columns before the SVD and rows before node pruning.
     count : {"parameters", "paper", "values"}
-        Singular values: what κ counts (:func:`sgdtails.simulator.singular_rank`).
+        Singular values: what κ counts (:func:`sgdtails.simulator.singular_rank`; ``"paper"``: κ is
+        1 − the authors' singular-value ratio).
     p : float
         Node pruning: exponent of the norm that ranks columns / kernels.
+    svds : sequence of LayerSVD, optional
+        Singular values: the layers' SVDs from :func:`layer_svds` with the same ``center``, reused
+        instead of one SVD per layer and call (on the CPU the result is the same bit for bit).
 
     Returns
     -------
     list of numpy.ndarray
         The pruned layers, float64, in the shapes of ``layers``.
     """
-    k = _check(kappa, scheme, scope, center)
+    k = _check(kappa, scheme, scope, center, MATRIX_CENTERS)
     check_choice(count, "count", SINGULAR_COUNTS)
+    if scheme == "magnitude" and center not in CENTERS:
+        raise ValueError(f"center={center!r} applies to scheme 'singular' and 'nodes'; magnitude pruning takes "
+                         f"one of {CENTERS}")
     layers = [np.asarray(w, dtype=np.float64) for w in layers]
-    centres = [float(np.median(w)) if center == "median" else 0.0 for w in layers]
+    if svds is not None:
+        _check_svds(svds, layers, scheme, center)
     if k == 1.0:  # nothing pruned (singular value pruning by parameter count would otherwise drop rank)
         return [w.copy() for w in layers]
-    if k == 0.0:
-        return [np.full_like(w, c) for w, c in zip(layers, centres)]
     if scheme == "magnitude":
+        if k == 0.0:
+            return [np.full_like(w, float(np.median(w)) if center == "median" else 0.0) for w in layers]
         out = prune_magnitude(list(layers), k, scope=scope, center=center)
         return [np.asarray(o) for o in out]
     pruned = []
-    for w, c in zip(layers, centres):
-        a = as_matrix(w - c, scheme)
-        a = prune_singular(a, k, count=count) if scheme == "singular" else prune_nodes(a, k, p=p)
-        pruned.append(_unmatrix(a, w, scheme) + c)
+    for i, w in enumerate(layers):
+        mat = as_matrix(w, scheme)
+        offset = _offset(mat, center) if svds is None else svds[i].offset
+        if k == 0.0:
+            a = np.zeros(mat.shape)
+        elif svds is not None:
+            a = svds[i].svd.low_rank(singular_rank(k, mat.shape[0], mat.shape[1], count=count))
+        else:  # a scalar centre is subtracted in torch layout, as it always was (the same rounding)
+            centred = as_matrix(w - offset, scheme) if np.isscalar(offset) else mat - offset
+            a = prune_singular(centred, k, count=count) if scheme == "singular" else prune_nodes(centred, k, p=p)
+        pruned.append(_unmatrix(a + offset, w, scheme))
     return pruned
 
 
@@ -241,7 +376,17 @@ def with_arrays(model: nn.Module, arrays: Sequence[np.ndarray]) -> nn.Module:
         The copy.
     """
     out = _deepcopy(model)
-    slots = _weight_slots(out)
+    write_arrays(out, arrays)
+    return out
+
+
+def write_arrays(model: nn.Module, arrays: Sequence[np.ndarray]) -> None:
+    """Write ``arrays`` into the prunable layers of ``model`` **in place** (:func:`with_arrays` without the copy).
+
+    For a sweep over many prunings of one model: one working copy, rewritten for each (every prunable
+    layer is overwritten each time, so nothing of the previous pruning survives).
+    """
+    slots = _weight_slots(model)
     if len(arrays) != len(slots):
         raise ValueError(f"arrays must have one entry per prunable layer ({len(slots)}), got {len(arrays)}")
     with torch.no_grad():
@@ -249,8 +394,7 @@ def with_arrays(model: nn.Module, arrays: Sequence[np.ndarray]) -> nn.Module:
             if tuple(a.shape) != tuple(w.shape):
                 raise ValueError(f"array shape {tuple(a.shape)} does not match weight shape {tuple(w.shape)}")
             w.copy_(torch.from_numpy(np.asarray(a)).to(dtype=w.dtype, device=w.device))
-    _refresh(out)
-    return out
+    _refresh(model)
 
 
 def pruning_masks(

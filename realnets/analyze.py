@@ -22,14 +22,47 @@ Tables
     trained-vs-synthetic comparison (below).
 ``pruning`` (one row per pruning — ``scheme`` and ``scope`` — and pruning ratio 1 − κ)
     Test accuracy after pruning every layer of the final weights with median centring
-    (:func:`sgdtails.realnets.adapt.prune_model`) over the paper's grids :data:`RATIO_GRIDS`
+    (:func:`sgdtails.realnets.adapt.prune_arrays`) over the paper's grids :data:`RATIO_GRIDS`
     (``pruning_ratio`` = 1 − κ, the paper states its grids as pruning ratios); ``remaining``
     is the fraction of the model's parameters kept, counted over the whole model (singular value
     pruning: r(m + n + 1) per layer with r the rank left); ``relative_acc`` = accuracy / unpruned accuracy.
+    Each layer's SVD is taken once per analysis and cut at every ratio
+    (:func:`sgdtails.realnets.adapt.layer_svds`; with ``torch.linalg.svd`` when ``device`` is CUDA).
 ``synthetic`` (one row per layer, structure and reference)
     The fingerprints of the synthetic references of :func:`sgdtails.analyze`: matrices of the
     layer's shape drawn by :func:`sgdtails.simulator.sample_weights` for each structure ``iid`` /
     ``column`` / ``layer`` at the layer's own α̂ (univariate MMO, capped at 2, ± its standard error).
+
+Conventions
+-----------
+``conventions="sgdtails"`` (the default) is the project's reading of the paper (SPEC §2–§3).
+``conventions="paper_code"`` follows the authors' code, for comparisons with the paper's figures;
+it differs in four places (:func:`pruning_options`):
+
+* Singular value pruning sweeps the **singular-value ratio**: at ``pruning_ratio`` ρ of the
+  singular grid a layer keeps s − ⌊s·ρ⌋ of its s = min(m, n) singular values (500 values at
+  ρ = 0.25 keep 375; ``count="paper"`` of :func:`sgdtails.simulator.masks.singular_rank`), where the
+  default reads ρ as a fraction of the layer's *parameters* (the largest r with
+  r(m + n + 1) ≤ (1 − ρ)mn: 187 of 500 at ρ = 0.25). ``remaining`` counts r(m + n) numbers per layer
+  (the authors' count), at most the layer's mn (a layer whose r(m + n) ≥ mn counts as kept whole,
+  so ``remaining`` stays in [0, 1]; for a square layer that is every ρ ≤ 1/2).
+* Singular value pruning centres **each column** of the out × (in·kh·kw) matrix on its median
+  before the SVD and adds the medians back after it (``center="column_median"``); the default
+  centres the layer on its median.
+* Node pruning centres **each row** of the matrix whose columns it prunes on its median
+  (``center="row_median"``: a ``Linear`` weight's rows, i.e. output units; for a conv weight the
+  rows of the (kh·kw) × (out·in) kernel matrix, our reading) — pruned columns hold the row medians.
+* The layers table gains the **univariate α̂ of the authors' code**, ``alpha_mmo_paper`` (with
+  ``_se``, ``_lo``, ``_hi``; the model table ``mean_alpha_mmo_paper``): the ``method="paper"``
+  procedure of :func:`sgdtails.simulator.tail_index` on all entries as one column — median
+  centring, K1 ∈ {2, 5, …, 1000} ∩ [2, N/2] plus ≈ √N, median over K1, **capped at 2**, median over
+  **5 random permutations** (seed = layer index, as ``alpha_paper``), SPEC §3. ``alpha_mmo``
+  (uncapped, one pass) stays, and so do the references of the diagnosis drawn at it.
+
+Magnitude pruning (layer median), ``alpha_paper`` and everything else of the layers table (its
+pruning ratios ``pr_*`` of Figure 3 and the diagnosis, by :func:`sgdtails.analyze`) are the same
+under both.
+``tables.json`` records the conventions, so the two analyses of a run are cached apart.
 
 The ``layers`` table is :func:`sgdtails.analyze` of the final weights with α̂ estimated on the
 averaged ones, so its ``diagnosis`` (and ``closest``, ``margin``, ``iid_pvalue`` …) follow the rule of
@@ -50,15 +83,26 @@ import numpy as np
 import torch
 from torch import nn
 
-from sgdtails.realnets.adapt import as_matrix, layer_arrays, prune_arrays, with_arrays
+from sgdtails.realnets.adapt import (
+    LayerSVD,
+    layer_arrays,
+    layer_center,
+    layer_svds,
+    prune_arrays,
+    with_arrays,
+    write_arrays,
+)
 from sgdtails.realnets.data import Dataset, load_dataset
 from sgdtails.realnets.device import default_device
 from sgdtails.realnets.model_analysis import analyze, plain_records
 from sgdtails.realnets.models import build_model, default_input_shape
 from sgdtails.realnets.train import TrainConfig
+from sgdtails.realnets.weights import weight_layers
+from sgdtails.simulator import tail_index
+from sgdtails.simulator.masks import singular_parameters, singular_rank
 from sgdtails.simulator.records import write_csv, write_json
-from sgdtails.simulator.validate import check_int, check_pruning
-from sgdtails.simulator.vocabulary import PRUNINGS
+from sgdtails.simulator.validate import check_choice, check_int, check_pruning
+from sgdtails.simulator.vocabulary import CONVENTIONS, PRUNINGS
 
 __all__ = [
     "EPS",
@@ -68,6 +112,7 @@ __all__ = [
     "Run",
     "load_run",
     "find_runs",
+    "pruning_options",
     "analyze_run",
     "analyze_runs",
     "write_tables",
@@ -165,21 +210,47 @@ def _accuracy(model: nn.Module, data: Dataset, chunk: int = 1000) -> float:
     return correct / len(data.x_test)
 
 
-def _remaining(original: list[np.ndarray], pruned: list[np.ndarray], scheme: str, center: bool) -> float:
-    """Fraction of the model's parameters a pruned copy keeps (module docstring)."""
+def _remaining(original: list[np.ndarray], pruned: list[np.ndarray], scheme: str, kappa: float, options: dict,
+               svds: Sequence[LayerSVD] | None, centres: Sequence[float | np.ndarray] | None = None) -> float:
+    """Fraction of the model's parameters a pruned copy keeps (module docstring).
+
+    Magnitude and node pruning: the entries that differ from their centre (or equal it already).
+    Singular values: per layer the numbers of the rank left (the kept values above
+    ``numpy.linalg.matrix_rank``'s tolerance, read off the SVD in ``svds``), counted by
+    :func:`sgdtails.simulator.masks.singular_parameters` and at most the layer's size; all of a
+    layer at κ = 1 (left unchanged), none at κ = 0. ``centres``: the layers'
+    :func:`sgdtails.realnets.adapt.layer_center`, if already known.
+    """
     total = sum(w.size for w in original)
     kept = 0
-    for w, q in zip(original, pruned):
-        c = float(np.median(w)) if center else 0.0
+    for i, (w, q) in enumerate(zip(original, pruned)):
         if scheme != "singular":
+            c = layer_center(w, scheme, options["center"]) if centres is None else centres[i]
             kept += int(np.count_nonzero((q != c) | (w == c)))
-        elif np.array_equal(w, q):
+        elif kappa == 1.0:
             kept += w.size
-        else:
-            m = as_matrix(q - c, "singular")
-            r = int(np.linalg.matrix_rank(m)) if np.any(m) else 0
-            kept += r * (m.shape[0] + m.shape[1] + 1)
+        elif kappa > 0.0:
+            if svds is None:
+                raise ValueError("svds must be given for scheme='singular'")
+            m, n = svds[i].svd.shape
+            rank = svds[i].svd.rank(singular_rank(kappa, m, n, count=options["count"]))
+            kept += min(singular_parameters(rank, m, n, count=options["count"]), w.size)
     return kept / total
+
+
+def pruning_options(conventions: str, scheme: str) -> dict[str, Any]:
+    """``center`` and ``count`` of :func:`sgdtails.realnets.adapt.prune_arrays` for ``scheme`` (module docstring).
+
+    ``"sgdtails"``: every layer centred on its median, singular values counted by parameters.
+    ``"paper_code"``: the authors' code — column medians before the SVD and the singular-value
+    ratio (``count="paper"``), row medians before node pruning, the layer median for magnitude pruning.
+    """
+    check_choice(conventions, "conventions", CONVENTIONS)
+    if conventions == "sgdtails" or scheme == "magnitude":
+        return {"center": "median", "count": "parameters"}
+    if scheme == "singular":
+        return {"center": "column_median", "count": "paper"}
+    return {"center": "row_median", "count": "parameters"}
 
 
 # ------------------------------------------------------------------------------------- tables
@@ -204,30 +275,67 @@ def _layer_table(run: Run, synthetic_seeds: int) -> tuple[list[dict], list[dict]
     return layers, synth
 
 
-def _pruning_table(run: Run, data: Dataset, device: str, prunings: Sequence[tuple[str, str]]) -> tuple[float, list[dict]]:
+def _pruning_table(run: Run, data: Dataset, device: str, prunings: Sequence[tuple[str, str]],
+                   conventions: str = "sgdtails") -> tuple[float, list[dict]]:
+    """Base accuracy and the ``pruning`` table; each layer's SVD is taken once (on ``device`` if CUDA).
+
+    The SVDs come first, before any torch evaluation: right after one, torch's CPU threads may still
+    spin and slow a NumPy SVD down (measured up to 25× for a 64 × 784 layer on 2 cores). They hold
+    U and Vᵀ of every layer (about twice the layers in float64) for the whole sweep.
+    """
     model = run.final.to(device)
-    base = _accuracy(model, data)
     original = layer_arrays(model)
+    options = {scheme: pruning_options(conventions, scheme) for scheme, _ in prunings}
+    svds = {scheme: layer_svds(original, center=options[scheme]["center"], device=device)
+            for scheme in options if scheme == "singular"}
+    centres = {scheme: [layer_center(w, scheme, options[scheme]["center"]) for w in original]
+               for scheme in options if scheme != "singular"}
+    base = _accuracy(model, data)
+    work = with_arrays(model, original)  # one copy, rewritten for every pruning (not one deep copy each)
     rows = []
     for scheme, scope in prunings:
         for ratio in RATIO_GRIDS[scheme]:
-            pruned = prune_arrays(original, 1.0 - ratio, scheme=scheme, scope=scope, center="median")
-            acc = _accuracy(with_arrays(model, pruned), data)
+            kappa = 1.0 - ratio
+            pruned = prune_arrays(original, kappa, scheme=scheme, scope=scope, svds=svds.get(scheme),
+                                  **options[scheme])
+            write_arrays(work, pruned)
+            acc = _accuracy(work, data)
             rows.append({"run": run.name, "scheme": scheme, "scope": scope, "pruning_ratio": ratio,
-                         "remaining": _remaining(original, pruned, scheme, True),
+                         "remaining": _remaining(original, pruned, scheme, kappa, options[scheme], svds.get(scheme),
+                                                 centres.get(scheme)),
                          "test_acc": acc, "relative_acc": acc / base if base > 0 else math.nan})
     return base, rows
+
+
+def _paper_code_alphas(run: Run, layers: list[dict]) -> None:
+    """Add ``alpha_mmo_paper`` (and ``_se``, ``_lo``, ``_hi``) to each row of ``layers`` (module docstring)."""
+    source = run.averaged if run.averaged is not None else run.final
+    weights = {x.name: x.weight for x in weight_layers(source)[0]}
+    for i, row in enumerate(layers):
+        try:
+            est = tail_index(weights[row["layer"]].reshape(-1, 1), method="paper", seed=i)
+            values = {"": est.alpha, "_se": est.se, "_lo": None if est.ci is None else est.ci[0],
+                      "_hi": None if est.ci is None else est.ci[1]}
+        except ValueError as exc:
+            values = dict.fromkeys(("", "_se", "_lo", "_hi"))
+            row["note"] = "; ".join(filter(None, (row.get("note"), f"alpha_mmo_paper: {exc}")))
+        new = {f"alpha_mmo_paper{k}": v for k, v in values.items()}
+        at = list(row).index("alpha_mmo_hi") + 1 if "alpha_mmo_hi" in row else len(row)
+        items = list(row.items())
+        row.clear()
+        row.update(items[:at] + list(new.items()) + items[at:])
 
 
 def analyze_run(
     run_dir: str | os.PathLike[str],
     *,
     prunings: Sequence[tuple[str, str]] = PRUNINGS,
-    synthetic_seeds: int = 3,
+    synthetic_seeds: int = 4,
     device: str | None = None,
     data_dir: str | None = None,
     write: bool = True,
     overwrite: bool = False,
+    conventions: str = "sgdtails",
 ) -> dict[str, list[dict]]:
     """Analyse one finished run (module docstring); returns ``{table name: rows}``.
 
@@ -248,19 +356,23 @@ def analyze_run(
         Write ``analysis/<table>.csv`` and ``analysis/tables.json`` into ``run_dir``.
     overwrite : bool
         Recompute even if ``analysis/tables.json`` of the same settings exists.
+    conventions : {"sgdtails", "paper_code"}
+        The project's conventions (default) or the authors' code's, for comparisons with the paper's
+        figures (module docstring, "Conventions"). Recorded in the settings of ``tables.json``.
     """
     prunings = [check_pruning(*pair) for pair in prunings]
     check_int(synthetic_seeds, "synthetic_seeds", low=0)
+    check_choice(conventions, "conventions", CONVENTIONS)
     path = Path(run_dir)
     settings = {"version": ANALYSIS_VERSION, "prunings": [list(pair) for pair in prunings],
-                "synthetic_seeds": synthetic_seeds}
+                "synthetic_seeds": synthetic_seeds, "conventions": conventions}
     cached = path / "analysis" / "tables.json"
     if not overwrite and cached.is_file():
         stored = json.loads(cached.read_text())
-        if stored.get("settings") == settings:
+        if {"conventions": "sgdtails", **stored.get("settings", {})} == settings:  # older files: the default
             return stored["tables"]
     run = load_run(path)
-    tables = _analyze(run, prunings, synthetic_seeds, device or default_device(), data_dir)
+    tables = _analyze(run, prunings, synthetic_seeds, device or default_device(), data_dir, conventions)
     if write:
         write_tables(tables, path / "analysis")
         write_json(path / "analysis" / "tables.json", {"settings": settings, "tables": tables}, indent=None,
@@ -269,22 +381,30 @@ def analyze_run(
 
 
 def _analyze(run: Run, prunings: Sequence[tuple[str, str]], synthetic_seeds: int, device: str,
-             data_dir: str | None) -> dict:
+             data_dir: str | None, conventions: str = "sgdtails") -> dict:
     status = run.status
     row = {**_config_columns(run), "status": status["status"], "iterations": status["iterations"],
            "converged_at": status["converged_at"], "train_acc": status["train_acc"],
            "n_params": sum(w.numel() for w in run.final.parameters())}
     finite = all(bool(torch.isfinite(w).all()) for w in run.final.parameters())
+    paper_code = conventions == "paper_code"
     if not finite or status["status"] == "diverged":
         row.update(test_acc=None, mean_alpha_paper=None, mean_alpha_mmo=None, alpha_source=None)
+        if paper_code:
+            row["mean_alpha_mmo_paper"] = None
         return {"model": [row], "layers": [], "pruning": [], "synthetic": []}
     layers, synth = _layer_table(run, synthetic_seeds)
+    if paper_code:
+        _paper_code_alphas(run, layers)
     data = load_dataset(run.config.dataset, data_dir=data_dir or run.config.data_dir, device=device,
                         teacher=run.config.teacher)
-    base, pruning = _pruning_table(run, data, device, prunings)
+    base, pruning = _pruning_table(run, data, device, prunings, conventions)
     row.update(test_acc=base, alpha_source=layers[0]["alpha_source"],
                mean_alpha_paper=float(np.mean([r["alpha_paper"] for r in layers])),
                mean_alpha_mmo=float(np.mean([r["alpha_mmo"] for r in layers])))
+    if paper_code:
+        known = [r["alpha_mmo_paper"] for r in layers if r["alpha_mmo_paper"] is not None]
+        row["mean_alpha_mmo_paper"] = float(np.mean(known)) if known else None
     return {"model": [row], "layers": layers, "pruning": pruning, "synthetic": synth}
 
 

@@ -17,6 +17,7 @@ from sgdtails.realnets.adapt import (
     as_matrix,
     freeze_pruned,
     layer_arrays,
+    layer_svds,
     prune,
     prune_arrays,
     prune_model,
@@ -24,6 +25,7 @@ from sgdtails.realnets.adapt import (
     with_arrays,
 )
 from sgdtails.simulator import PRUNINGS, magnitude_mask, node_mask, prune_magnitude, prune_nodes, prune_singular
+from sgdtails.simulator.masks import singular_rank
 
 
 def _model(name: str = "fcn4", seed: int = 0) -> torch.nn.Module:
@@ -81,6 +83,55 @@ def test_conv_reshapes_follow_the_paper():
     assert kernels_kept.sum() == int(np.ceil(0.5 * out_c * in_c))  # whole kernels, by norm
     norms = np.linalg.norm(conv.reshape(out_c * in_c, 9), axis=1)
     assert norms[kernels_kept].min() >= norms[~kernels_kept].max()
+
+
+# ------------------------------------------------------------------ one SVD per layer for a sweep
+@pytest.mark.parametrize("name", ["fcn4", "cnn"])
+def test_one_svd_per_layer_prunes_bit_for_bit_as_one_svd_per_call(name):
+    """``svds=layer_svds(...)`` gives exactly the arrays of the per-κ SVD path (and of the code before it existed)."""
+    arrays = layer_arrays(_model(name))
+    for center in (None, "median", "column_median"):
+        svds = layer_svds(arrays, center=center)
+        for kappa in (1.0, 0.75, 0.4, 0.09, 0.0):
+            for count in ("parameters", "paper"):
+                want = prune_arrays(arrays, kappa, scheme="singular", center=center, count=count)
+                got = prune_arrays(arrays, kappa, scheme="singular", center=center, count=count, svds=svds)
+                for g, x in zip(got, want):
+                    np.testing.assert_array_equal(g, x)
+        if center == "median" or center is None:  # the code before: an SVD of w − c per layer and κ, (U_r s_r) V_rᵀ
+            for g, w in zip(prune_arrays(arrays, 0.4, scheme="singular", center=center, svds=svds), arrays):
+                c = np.median(w) if center else 0.0
+                a = as_matrix(w - c, "singular")
+                u, sv, vt = np.linalg.svd(a, full_matrices=False)
+                r = singular_rank(0.4, *a.shape, count="parameters")
+                np.testing.assert_array_equal(g, ((u[:, :r] * sv[:r]) @ vt[:r]).reshape(w.shape) + c)
+
+
+def test_layer_svds_are_checked_against_the_call():
+    arrays = layer_arrays(_model())
+    svds = layer_svds(arrays, center="median")
+    with pytest.raises(ValueError, match="taken with center='median', not center=None"):
+        prune_arrays(arrays, 0.5, scheme="singular", svds=svds)
+    with pytest.raises(ValueError, match="one entry per layer"):
+        prune_arrays(arrays, 0.5, scheme="singular", center="median", svds=svds[:-1])
+    with pytest.raises(ValueError, match="scheme='singular' only"):
+        prune_arrays(arrays, 0.5, scheme="nodes", center="median", svds=svds)
+    with pytest.raises(ValueError, match=r"svds\[0\] is of a"):
+        prune_arrays([a.T for a in arrays], 0.5, scheme="singular", center="median", svds=svds)
+    with pytest.raises(ValueError, match="center"):
+        layer_svds(arrays, center="mean")
+
+
+def test_torch_svd_backend_agrees_with_numpy():
+    """The backend ``layer_svds`` uses on CUDA, run here on the CPU: the same pruned matrices to rounding."""
+    from sgdtails.realnets.adapt import _torch_svd
+    from sgdtails.simulator.masks import matrix_svd
+
+    w = layer_arrays(_model())[1]
+    ours, theirs = matrix_svd(w), matrix_svd(w, backend=_torch_svd(torch.device("cpu")))
+    np.testing.assert_allclose(theirs.values, ours.values, rtol=1e-12)
+    for r in (1, 5, min(w.shape)):
+        np.testing.assert_allclose(theirs.low_rank(r), ours.low_rank(r), rtol=0, atol=1e-12 * ours.values[0])
 
 
 @pytest.mark.parametrize(("scheme", "scope"), PRUNINGS)

@@ -1,12 +1,15 @@
 """realnets.analyze on a tiny trained run: table columns, value ranges, identities, caching, figures."""
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
 
 from sgdtails.realnets import TeacherSpec, TrainConfig, train
-from sgdtails.realnets.analyze import RATIO_GRIDS, analyze_run, analyze_runs, find_runs, load_run
+from sgdtails.realnets.adapt import as_matrix, layer_arrays, prune_arrays, with_arrays
+from sgdtails.realnets.analyze import RATIO_GRIDS, _accuracy, analyze_run, analyze_runs, find_runs, load_run
+from sgdtails.realnets.data import load_dataset
 from sgdtails.realnets.plots import plot_all
 from sgdtails.simulator import tail_index
 from sgdtails.simulator.vocabulary import PRUNINGS, STRUCTURES
@@ -75,6 +78,66 @@ def test_pruning_rows(tables):
     for r in rows:
         if r["scheme"] != "singular":  # parameter counting makes singular pruning keep less than nominal
             assert abs(r["remaining"] - (1.0 - r["pruning_ratio"])) < 0.02
+
+
+def _old_remaining(original, pruned, scheme):
+    """``remaining`` as analyze computed it before one SVD per layer: a matrix_rank of every pruned layer."""
+    kept = 0
+    for w, q in zip(original, pruned):
+        c = float(np.median(w))
+        if scheme != "singular":
+            kept += int(np.count_nonzero((q != c) | (w == c)))
+        elif np.array_equal(w, q):
+            kept += w.size
+        else:
+            m = as_matrix(q - c, "singular")
+            kept += (int(np.linalg.matrix_rank(m)) if np.any(m) else 0) * (m.shape[0] + m.shape[1] + 1)
+    return kept / sum(w.size for w in original)
+
+
+def test_pruning_table_unchanged_by_one_svd_per_layer(tables, runs):
+    """The table (one SVD per layer, ranks read off it) equals the per-ratio path, exactly.
+
+    That path takes an SVD per layer and ratio (bit for bit the code before, tests/test_adapt.py)
+    and a matrix_rank per pruned layer.
+    """
+    run = load_run(runs / "converged")
+    original = layer_arrays(run.final)
+    rows = [r for i, r in enumerate(tables["pruning"]) if i % 3 == 0 or r["pruning_ratio"] in (0.25, 0.99, 1.0)]
+    pruned = [prune_arrays(original, 1.0 - r["pruning_ratio"], scheme=r["scheme"], scope=r["scope"], center="median")
+              for r in rows]  # all SVDs before any torch evaluation (torch's idle threads would slow them)
+    data = load_dataset("teacher", teacher=run.config.teacher)
+    for row, q in zip(rows, pruned):
+        assert row["remaining"] == _old_remaining(original, q, row["scheme"])
+        assert row["test_acc"] == _accuracy(with_arrays(run.final, q), data)
+
+
+def test_paper_code_conventions_are_their_own_analysis(runs, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(runs / "converged", run_dir, ignore=shutil.ignore_patterns("analysis"))
+    kw = dict(synthetic_seeds=0, device="cpu", prunings=(("singular", "layer"),))
+    paper = analyze_run(run_dir, conventions="paper_code", **kw)
+    layers = paper["layers"]
+    assert all(0.0 < r["alpha_mmo_paper"] <= 2.0 for r in layers)  # capped (alpha_mmo is not)
+    assert paper["model"][0]["mean_alpha_mmo_paper"] == pytest.approx(np.mean([r["alpha_mmo_paper"] for r in layers]))
+    singular = {r["pruning_ratio"]: r["remaining"] for r in paper["pruning"] if r["scheme"] == "singular"}
+    # ρ = 0.25 keeps 64 − 16 = 48, 48 and 10 − 2 = 8 values of the 64×784, 64×64 and 10×64 layers, counted
+    # r(m + n): 48·848, 48·128 = 6144 > 4096 (so the whole 64×64 layer), 8·74
+    assert singular[0.25] == pytest.approx((48 * 848 + 4096 + 8 * 74) / (50176 + 4096 + 640), rel=1e-12)
+    assert singular[0.0] == 1.0 and singular[1.0] == 0.0
+    remaining = list(singular.values())
+    assert all(a >= b for a, b in zip(remaining, remaining[1:]))
+    stored = json.loads((run_dir / "analysis" / "tables.json").read_text())
+    assert stored["settings"]["conventions"] == "paper_code"
+    ours = analyze_run(run_dir, **kw)  # not the cached paper_code tables
+    assert "alpha_mmo_paper" not in ours["layers"][0] and "mean_alpha_mmo_paper" not in ours["model"][0]
+    assert ours["pruning"] != paper["pruning"]
+    stored = json.loads((run_dir / "analysis" / "tables.json").read_text())  # a file from before conventions existed
+    del stored["settings"]["conventions"]
+    stored["tables"]["model"][0]["marker"] = 1
+    (run_dir / "analysis" / "tables.json").write_text(json.dumps(stored))
+    assert analyze_run(run_dir, **kw)["model"][0]["marker"] == 1  # read as the default conventions
+    assert "marker" not in analyze_run(run_dir, conventions="paper_code", **kw)["model"][0]
 
 
 def test_grids_match_spec():
