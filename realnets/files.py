@@ -21,12 +21,28 @@ import torch
 
 from sgdtails.realnets.dataset import Dataset
 
-__all__ = ["MNIST_MEAN", "MNIST_STD", "CIFAR10_MEAN", "CIFAR10_STD", "read_idx", "load_mnist", "load_cifar10"]
+__all__ = ["MNIST_MEAN", "MNIST_STD", "CIFAR10_MEAN", "CIFAR10_STD", "read_idx", "read_maybe_gzipped", "load_mnist",
+           "load_cifar10"]
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 CIFAR10_MEAN, CIFAR10_STD = (0.491, 0.482, 0.447), (0.247, 0.243, 0.262)
 _CIFAR10_DIR = "cifar-10-batches-py"
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_maybe_gzipped(path: Path) -> bytes:
+    """The bytes of ``path``, decompressed when they are gzip (detected by the magic bytes, not the name).
+
+    Raises ``FileNotFoundError`` if it is missing and a one-line ``ValueError`` naming it if its gzip
+    stream is corrupt.
+    """
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ValueError(f"{path}: corrupt gzip stream ({exc})") from None
+    return raw
 
 
 # ---------------------------------------------------------------------------------------- MNIST
@@ -37,12 +53,7 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     if it is not a complete IDX file.
     """
     path = Path(path)
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ValueError(f"{path}: corrupt gzip stream ({exc})") from None
+    raw = read_maybe_gzipped(path)
     if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in _IDX_DTYPES:
         raise ValueError(f"{path}: not an IDX file (bad magic number)")
     ndim = raw[3]

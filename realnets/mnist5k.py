@@ -21,19 +21,17 @@ order in the file. On the shipped file this gives 400 training and 100 test digi
 """
 from __future__ import annotations
 
-import gzip
 import importlib.util
 import io
 import math
 import os
-import zlib
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from sgdtails.realnets.dataset import Dataset
-from sgdtails.realnets.files import MNIST_MEAN, MNIST_STD
+from sgdtails.realnets.files import MNIST_MEAN, MNIST_STD, read_maybe_gzipped
 
 __all__ = ["MNIST5K_FILE", "N_TEST", "N_TRAIN", "SPLIT_SEED", "TEST_FRACTION", "load_mnist5k", "mnist5k_path",
            "read_mnist_csv", "stratified_split"]
@@ -87,12 +85,7 @@ def read_mnist_csv(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray
     it is empty, not valid gzip, or not in that format.
     """
     path = Path(path)
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ValueError(f"{path}: corrupt gzip stream ({exc})") from None
+    raw = read_maybe_gzipped(path)
     if not raw.strip():
         raise ValueError(f"{path}: empty file, expected lines of {_COLUMNS} comma-separated integers")
     try:
