@@ -64,7 +64,8 @@ from torch.nn.utils import prune as torch_prune
 
 from sgdtails.realnets.models import _weight_slots, layer_weights
 from sgdtails.simulator import magnitude_mask, node_mask, prune_magnitude, prune_nodes, prune_singular
-from sgdtails.simulator.masks import MatrixSVD, SVDBackend, matrix_svd, singular_rank
+from sgdtails.simulator._layers import as_layers
+from sgdtails.simulator.masks import MatrixSVD, SVDBackend, layer_masks, matrix_svd, singular_rank
 from sgdtails.simulator.validate import check_choice, check_kappa, check_p, check_pruning
 from sgdtails.simulator.vocabulary import CENTERS, MATRIX_CENTERS, SINGULAR_COUNTS
 
@@ -234,6 +235,7 @@ def prune_arrays(
     count: str = "parameters",
     p: float = 2.0,
     svds: Sequence[LayerSVD] | None = None,
+    centers: Sequence[float | np.ndarray] | None = None,
 ) -> list[np.ndarray]:
     """Prune weight arrays in torch layout (module docstring); returns new arrays.
 
@@ -261,6 +263,11 @@ def prune_arrays(
     svds : sequence of LayerSVD, optional
         Singular values: the layers' SVDs from :func:`layer_svds` with the same ``center``, reused
         instead of one SVD per layer and call (on the CPU the result is the same bit for bit).
+    centers : sequence, optional
+        The layers' :func:`layer_center` for this ``scheme`` and ``center``, computed once by a
+        caller that prunes the same layers at many κ (a median of a large layer costs as much as the
+        pruning); used where the centre is one number per layer (``None`` / ``"median"``), with the
+        same result bit for bit.
 
     Returns
     -------
@@ -277,15 +284,29 @@ def prune_arrays(
         _check_svds(svds, layers, scheme, center)
     if k == 1.0:  # nothing pruned (singular value pruning by parameter count would otherwise drop rank)
         return [w.copy() for w in layers]
+    scalar = centers is not None and center in CENTERS
+    if scalar and len(centers) != len(layers):  # type: ignore[arg-type]
+        raise ValueError(f"centers must have one entry per layer ({len(layers)}), got {len(centers)}")  # type: ignore[arg-type]
     if scheme == "magnitude":
+        if not scalar:
+            if k == 0.0:
+                return [np.full_like(w, float(np.median(w)) if center == "median" else 0.0) for w in layers]
+            return [np.asarray(o) for o in prune_magnitude(list(layers), k, scope=scope, center=center)]
+        checked, _ = as_layers(list(layers))
+        cs = [float(c) for c in centers]  # type: ignore[union-attr]
         if k == 0.0:
-            return [np.full_like(w, float(np.median(w)) if center == "median" else 0.0) for w in layers]
-        out = prune_magnitude(list(layers), k, scope=scope, center=center)
-        return [np.asarray(o) for o in out]
+            return [np.full_like(w, c) for w, c in zip(checked, cs)]
+        masks = layer_masks(checked, k, scope, cs)  # prune_magnitude's own steps, on the given centres
+        return [np.where(m, x, np.asarray(c, dtype=x.dtype)) for x, m, c in zip(checked, masks, cs)]
     pruned = []
     for i, w in enumerate(layers):
         mat = as_matrix(w, scheme)
-        offset = _offset(mat, center) if svds is None else svds[i].offset
+        if svds is not None:
+            offset = svds[i].offset
+        elif scalar:
+            offset = float(centers[i])  # type: ignore[arg-type,index]
+        else:
+            offset = _offset(mat, center)
         if k == 0.0:
             a = np.zeros(mat.shape)
         elif svds is not None:

@@ -297,7 +297,7 @@ def _pruning_table(run: Run, data: Dataset, device: str, prunings: Sequence[tupl
         for ratio in RATIO_GRIDS[scheme]:
             kappa = 1.0 - ratio
             pruned = prune_arrays(original, kappa, scheme=scheme, scope=scope, svds=svds.get(scheme),
-                                  **options[scheme])
+                                  centers=centres.get(scheme), **options[scheme])
             write_arrays(work, pruned)
             acc = _accuracy(work, data)
             rows.append({"run": run.name, "scheme": scheme, "scope": scope, "pruning_ratio": ratio,
