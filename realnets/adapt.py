@@ -266,8 +266,7 @@ def prune_arrays(
     centers : sequence, optional
         The layers' :func:`layer_center` for this ``scheme`` and ``center``, computed once by a
         caller that prunes the same layers at many κ (a median of a large layer costs as much as the
-        pruning); used where the centre is one number per layer (``None`` / ``"median"``), with the
-        same result bit for bit.
+        pruning); the same result bit for bit.
 
     Returns
     -------
@@ -284,9 +283,9 @@ def prune_arrays(
         _check_svds(svds, layers, scheme, center)
     if k == 1.0:  # nothing pruned (singular value pruning by parameter count would otherwise drop rank)
         return [w.copy() for w in layers]
+    if centers is not None and len(centers) != len(layers):
+        raise ValueError(f"centers must have one entry per layer ({len(layers)}), got {len(centers)}")
     scalar = centers is not None and center in CENTERS
-    if scalar and len(centers) != len(layers):  # type: ignore[arg-type]
-        raise ValueError(f"centers must have one entry per layer ({len(layers)}), got {len(centers)}")  # type: ignore[arg-type]
     if scheme == "magnitude":
         if not scalar:
             if k == 0.0:
@@ -303,8 +302,9 @@ def prune_arrays(
         mat = as_matrix(w, scheme)
         if svds is not None:
             offset = svds[i].offset
-        elif scalar:
-            offset = float(centers[i])  # type: ignore[arg-type,index]
+        elif centers is not None:  # layer_center's value, laid out as the matrix this scheme prunes
+            c = centers[i]
+            offset = float(c) if np.isscalar(c) else as_matrix(np.asarray(c, dtype=np.float64), scheme)
         else:
             offset = _offset(mat, center)
         if k == 0.0:

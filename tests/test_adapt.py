@@ -351,14 +351,17 @@ def test_precomputed_centers_give_the_same_pruning_bit_for_bit():
     from sgdtails.realnets.adapt import layer_center, prune_arrays
 
     rng = np.random.default_rng(3)
-    layers = [rng.standard_t(2.0, (12, 7)) + 0.3, rng.standard_t(2.0, (5, 12)) - 0.1]
-    for scheme, scope in (("magnitude", "layer"), ("magnitude", "global"), ("nodes", "layer")):
-        for center in (None, "median"):
+    layers = [rng.standard_t(2.0, (12, 7)) + 0.3, rng.standard_t(2.0, (5, 12)) - 0.1,
+              rng.standard_t(2.0, (4, 3, 3, 3))]  # a conv layer: its node matrix is not its torch layout
+    for scheme, scope, centres in (("magnitude", "layer", (None, "median")), ("magnitude", "global", (None, "median")),
+                                   ("nodes", "layer", (None, "median", "row_median", "column_median"))):
+        for center in centres:
             cs = [layer_center(w, scheme, center) for w in layers]
             for kappa in (0.0, 0.3, 0.75):
                 a = prune_arrays(layers, kappa, scheme=scheme, scope=scope, center=center)
                 b = prune_arrays(layers, kappa, scheme=scheme, scope=scope, center=center, centers=cs)
                 assert all(np.array_equal(x, y) for x, y in zip(a, b)), (scheme, scope, center, kappa)
+    cs = [layer_center(w, "magnitude", "median") for w in layers]
     wrong = [c + 1.0 for c in cs]  # a centre that is not the layer's: the result must differ
     assert not np.array_equal(prune_arrays(layers, 0.3, center="median", centers=wrong)[0],
                               prune_arrays(layers, 0.3, center="median")[0])
