@@ -304,7 +304,7 @@ def prune_arrays(
             offset = svds[i].offset
         elif centers is not None:  # layer_center's value, laid out as the matrix this scheme prunes
             c = centers[i]
-            offset = float(c) if np.isscalar(c) else as_matrix(np.asarray(c, dtype=np.float64), scheme)
+            offset = float(np.asarray(c)) if np.ndim(c) == 0 else as_matrix(np.asarray(c, dtype=np.float64), scheme)
         else:
             offset = _offset(mat, center)
         if k == 0.0:
