@@ -29,7 +29,11 @@ def test_sas_matches_scipy_and_rejects_wrong_alpha(alpha):
 def test_scale_multiplies_and_alpha2_has_variance_2sigma2():
     x1 = sample_sas(1.4, 10_000, seed=5)
     x3 = sample_sas(1.4, 10_000, scale=3.0, seed=5)
-    np.testing.assert_allclose(x3, 3.0 * x1, rtol=1e-15)
+    np.testing.assert_allclose(x3, 3.0 * x1, rtol=1e-15)  # same stream, scaled (reproducibility)
+    # the law of the scaled sample against the independent reference CDF of SαS(3), and a scale × 1.25
+    big = sample_sas(1.4, N, scale=3.0, seed=7)
+    assert stats.kstest(big, sas_cdf(1.4, 3.0)).pvalue > 0.01
+    assert stats.kstest(big, sas_cdf(1.4, 3.75)).pvalue < 1e-3
     g = sample_sas(2.0, N, scale=0.5, seed=6)
     # N(0, 2σ²) = N(0, 0.5): the sample variance is within 4 standard errors (sd of s² ≈ 0.5·√(2/N)).
     assert abs(g.var() - 0.5) < 4 * 0.5 * math.sqrt(2 / N)
