@@ -26,6 +26,7 @@ nothing that does not (no device, no output path).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -149,7 +150,8 @@ def cpu_mnist1d_grid() -> tuple[RunSpec, ...]:
     return _cpu_runs("mnist1d", 256)
 
 
-GRIDS = dict(zip(GRID_NAMES, (paper_grid, table2_grid, cpu_grid, cpu_mnist1d_grid)))
+GRIDS: dict[str, Callable[[], tuple[RunSpec, ...]]] = dict(zip(GRID_NAMES, (paper_grid, table2_grid, cpu_grid,
+                                                                           cpu_mnist1d_grid)))
 
 
 def grid(name: str) -> tuple[RunSpec, ...]:
