@@ -64,8 +64,7 @@ from torch.nn.utils import prune as torch_prune
 
 from sgdtails.realnets.models import _weight_slots, layer_weights
 from sgdtails.simulator import magnitude_mask, node_mask, prune_magnitude, prune_nodes, prune_singular
-from sgdtails.simulator._layers import as_layers
-from sgdtails.simulator.masks import MatrixSVD, SVDBackend, layer_masks, matrix_svd, singular_rank
+from sgdtails.simulator.masks import MatrixSVD, SVDBackend, matrix_svd, singular_rank
 from sgdtails.simulator.validate import check_choice, check_kappa, check_p, check_pruning
 from sgdtails.simulator.vocabulary import CENTERS, MATRIX_CENTERS, SINGULAR_COUNTS
 
@@ -285,18 +284,12 @@ def prune_arrays(
         return [w.copy() for w in layers]
     if centers is not None and len(centers) != len(layers):
         raise ValueError(f"centers must have one entry per layer ({len(layers)}), got {len(centers)}")
-    scalar = centers is not None and center in CENTERS
     if scheme == "magnitude":
-        if not scalar:
-            if k == 0.0:
-                return [np.full_like(w, float(np.median(w)) if center == "median" else 0.0) for w in layers]
-            return [np.asarray(o) for o in prune_magnitude(list(layers), k, scope=scope, center=center)]
-        checked, _ = as_layers(list(layers))
-        cs = [float(c) for c in centers]  # type: ignore[union-attr]
+        cs = None if centers is None else [float(np.asarray(c)) for c in centers]
         if k == 0.0:
-            return [np.full_like(w, c) for w, c in zip(checked, cs)]
-        masks = layer_masks(checked, k, scope, cs)  # prune_magnitude's own steps, on the given centres
-        return [np.where(m, x, np.asarray(c, dtype=x.dtype)) for x, m, c in zip(checked, masks, cs)]
+            fill = cs or [float(np.median(w)) if center == "median" else 0.0 for w in layers]
+            return [np.full_like(w, c) for w, c in zip(layers, fill)]
+        return [np.asarray(o) for o in prune_magnitude(list(layers), k, scope=scope, center=center, centers=cs)]
     pruned = []
     for i, w in enumerate(layers):
         mat = as_matrix(w, scheme)

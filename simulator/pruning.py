@@ -40,13 +40,13 @@ __all__ = ["keep_count", "prune_magnitude", "prune_singular", "prune_nodes", "re
 
 @overload
 def prune_magnitude(w: list[np.ndarray], kappa: float | Sequence[float], *, scope: str = ...,
-                    center: str | None = ...) -> list[np.ndarray]: ...
+                    center: str | None = ..., centers: Sequence[float] | None = ...) -> list[np.ndarray]: ...
 @overload
 def prune_magnitude(w: tuple[np.ndarray, ...], kappa: float | Sequence[float], *, scope: str = ...,
-                    center: str | None = ...) -> tuple[np.ndarray, ...]: ...
+                    center: str | None = ..., centers: Sequence[float] | None = ...) -> tuple[np.ndarray, ...]: ...
 @overload
 def prune_magnitude(w: Any, kappa: float | Sequence[float], *, scope: str = ...,
-                    center: str | None = ...) -> np.ndarray: ...
+                    center: str | None = ..., centers: Sequence[float] | None = ...) -> np.ndarray: ...
 
 
 def prune_magnitude(
@@ -55,6 +55,7 @@ def prune_magnitude(
     *,
     scope: str = "global",
     center: str | None = None,
+    centers: Sequence[float] | None = None,
 ) -> Any:
     r"""Keep the ⌈κd⌉ largest-magnitude entries, zero the rest (k-best term approximation, §2).
 
@@ -69,6 +70,9 @@ def prune_magnitude(
     center : {None, "median"}
         With ``"median"``, each layer's median is subtracted first and added back after, so the
         pruned entries are set to the median (the experiments' convention).
+    centers : sequence of float, optional
+        The value of ``center`` for each layer, computed once by a caller that prunes the same
+        layers at many κ (a median costs as much as the pruning); the same result bit for bit.
 
     Returns
     -------
@@ -76,9 +80,14 @@ def prune_magnitude(
     entries are :func:`sgdtails.simulator.magnitude_mask`.
     """
     layers, seq = as_layers(w)
-    centers = centers_of(layers, center)
-    masks = layer_masks(layers, kappa, scope, centers)
-    out = [np.where(m, x, np.asarray(c, dtype=x.dtype)) for x, m, c in zip(layers, masks, centers)]
+    if centers is None:
+        cs = centers_of(layers, center)
+    elif len(centers) != len(layers):
+        raise ValueError(f"centers must have one entry per layer ({len(layers)}), got {len(centers)}")
+    else:
+        cs = [float(c) for c in centers]
+    masks = layer_masks(layers, kappa, scope, cs)
+    out = [np.where(m, x, np.asarray(c, dtype=x.dtype)) for x, m, c in zip(layers, masks, cs)]
     return rebuild(out, seq, w)
 
 
