@@ -172,7 +172,7 @@ def _row(case: Case, config: ConvergenceConfig, **values: object) -> dict[str, o
     row = {"theorem": case.theorem, "case": case.label, "role": case.role, "alpha": case.alpha, "p": case.p,
            "structure": case.structure, "series": case.series, "kappa": config.kappa, "eps": config.eps}
     keys = ("quantity", "size_name", "size", "params", "value", "lo", "hi", "p_within", "fitted_slope",
-            "theory_slope", "theory_value", "verdict")
+            "slope_lo", "slope_hi", "theory_slope", "theory_value", "verdict")
     return {**row, **{k: values.get(k) for k in keys}}
 
 
@@ -184,7 +184,8 @@ def _error_rows(config: ConvergenceConfig, run: RunOptions) -> list[dict[str, ob
         for r in series.rows:
             rows.append(_row(case, config, quantity="median_error", size_name=r["size_name"], size=r["size"],
                              params=r["d"], value=r["median"], lo=r["q10"], hi=r["q90"], p_within=r["p_within"],
-                             fitted_slope=series.slope, theory_slope=series.theory_slope, verdict=series.verdict))
+                             fitted_slope=series.slope, slope_lo=series.slope_ci[0], slope_hi=series.slope_ci[1],
+                             theory_slope=series.theory_slope, verdict=series.verdict))
     return rows
 
 
@@ -225,7 +226,7 @@ def compute(config: ConvergenceConfig = ConvergenceConfig(), *, run: RunOptions 
     -------
     Table
         Long rows ``theorem, case, role, alpha, p, structure, series, kappa, eps, quantity, size_name,
-        size, params, value, lo, hi, p_within, fitted_slope, theory_slope, theory_value, verdict``
+        size, params, value, lo, hi, p_within, fitted_slope, slope_lo, slope_hi, theory_slope, theory_value, verdict``
         (module docstring); None (empty in the CSV) where a field does not apply.
     """
     return _error_rows(config, run) + _d0_rows(config, run)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
-from sgdtails.figures._common import Table, group_by, new_figure, spearman
+from sgdtails.figures._common import Table, group_by, new_figure, trend, trend_contrast
 from sgdtails.simulator.compressibility import pruning_ratio
 from sgdtails.simulator.elliptical import sample_weights
 from sgdtails.simulator.fingerprint import engine_fingerprint
@@ -31,7 +31,7 @@ from sgdtails.simulator.sweep import Study, run_study
 from sgdtails.simulator.validate import check_alpha, check_eps, check_int, check_p, check_subset
 from sgdtails.simulator.vocabulary import SCHEMES, STRUCTURES
 
-__all__ = ["FigureS1Config", "S1Cell", "compute", "config_for_scale", "draw_alphas", "plot", "s1_cell", "summary"]
+__all__ = ["FigureS1Config", "S1Cell", "compute", "config_for_scale", "contrasts", "draw_alphas", "plot", "s1_cell", "summary"]
 
 NAME = "figure_s1"
 _ALPHA_STREAM = 0x53310001  # keeps the α draws apart from the cells' streams
@@ -151,14 +151,44 @@ def compute(config: FigureS1Config = FigureS1Config(), *, run: RunOptions = RunO
     return [{k: r[k] for k in keys} for r in result.rows]
 
 
-def summary(table: Table) -> Table:
-    """Per (scheme, structure): Spearman ρ of α vs pruning ratio, least-squares slope, n."""
+def summary(table: Table, *, n_boot: int = 2000, level: float = 0.95) -> Table:
+    """Per (scheme, structure): Spearman ρ of α vs pruning ratio and the least-squares slope, n.
+
+    Each statistic comes with its ``level`` paired-bootstrap interval over the α_i
+    (:func:`sgdtails.figures._common.trend`, ``n_boot`` resamples, generator seed 0: the same table
+    gives the same intervals): keys ``spearman_low``/``spearman_high``, ``slope_low``/``slope_high``.
+    """
     out = []
     for (scheme, structure), rows in group_by(table, "scheme", "structure").items():
         a = np.array([r["alpha"] for r in rows])
         y = np.array([r["pruning_ratio"] for r in rows])
-        slope = float(np.polyfit(a, y, 1)[0]) if np.ptp(a) > 0 else 0.0
-        out.append({"scheme": scheme, "structure": structure, "spearman": spearman(a, y), "slope": slope, "n": len(rows)})
+        out.append({"scheme": scheme, "structure": structure, **trend(a, y, n_boot=n_boot, level=level), "n": len(rows)})
+    return out
+
+
+def contrasts(table: Table, *, reference: str = "iid", n_boot: int = 2000, level: float = 0.95) -> Table:
+    """Per scheme and structure ≠ ``reference``: (its trend) − (the reference's trend), with intervals.
+
+    The quantity behind "the advantage weakens for ``column`` and vanishes for ``layer``"
+    (Section S1.6.2): the slope and Spearman ρ of α vs pruning ratio of each structure minus those
+    of ``reference``, the structures paired by α index (one α_i for all three) and resampled together
+    (:func:`sgdtails.figures._common.trend_contrast`). Keys: ``scheme``, ``structure``,
+    ``reference``, ``d_spearman`` (+ ``_low``/``_high``), ``d_slope`` (+ ``_low``/``_high``), ``n``.
+    """
+    out = []
+    for (scheme,), rows in group_by(table, "scheme").items():
+        by = {st: {r["alpha_index"]: r for r in g} for (st,), g in group_by(rows, "structure").items()}
+        if reference not in by:
+            raise ValueError(f"reference structure {reference!r} is not in the table (has {sorted(by)})")
+        ref = by[reference]
+        for structure, cells in by.items():
+            if structure == reference:
+                continue
+            idx = sorted(set(ref) & set(cells))
+            a = np.array([ref[i]["alpha"] for i in idx])
+            d = trend_contrast(a, [ref[i]["pruning_ratio"] for i in idx], [cells[i]["pruning_ratio"] for i in idx],
+                               n_boot=n_boot, level=level)
+            out.append({"scheme": scheme, "structure": structure, "reference": reference, **d, "n": len(idx)})
     return out
 
 
@@ -181,7 +211,8 @@ def plot(table: Table) -> Figure:
             if st is not None and a.size >= 2:
                 xs = np.array([a.min(), a.max()])
                 ax.plot(xs, np.polyval(np.polyfit(a, y, 1), xs), color="black", lw=1.2)
-                ax.text(0.03, 0.04, f"Spearman ρ = {st['spearman']:.2f}", transform=ax.transAxes, fontsize=8)
+                ax.text(0.03, 0.04, f"Spearman ρ = {st['spearman']:.2f} [{st['spearman_low']:.2f}, {st['spearman_high']:.2f}]",
+                        transform=ax.transAxes, fontsize=8)
             ax.set_title(f"{structure} ({scheme})", fontsize=9)
             if i == len(schemes) - 1:
                 ax.set_xlabel("tail index α")

@@ -6,9 +6,10 @@ from sgdtails.figures import convergence
 from sgdtails.figures._common import group_by
 from sgdtails.figures.convergence import ConvergenceConfig, compute, plot
 
-# Small grids, 10 trials, two α for d₀, seed 0: a few seconds.
-SMALL = ConvergenceConfig(sizes1=(10**2, 32**2, 100**2, 316**2), sizes2=(16, 32, 64), sizes3=(32, 64, 128),
-                          trials=10, d0_alphas=(1.1, 1.8), d0_trials=10, d0_max=(10**4, 32, 64), seed=0)
+# Small grids, 30 trials, two α for d₀, seed 0: about 3 s. 30 trials (not 10) so that every theorem's
+# steepest main curve resolves its decay (at 10 trials Theorem 2's α = 1.2 slope was +0.01).
+SMALL = ConvergenceConfig(sizes1=(10**2, 32**2, 100**2, 316**2), sizes2=(16, 32, 64, 128), sizes3=(32, 64, 128, 256),
+                          trials=30, d0_alphas=(1.1, 1.8), d0_trials=10, d0_max=(10**4, 32, 64), seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +24,11 @@ def errors(table):
 def test_columns_and_sizes(table):
     n_cases = len(convergence.cases(SMALL))
     assert n_cases == 3 * 6
-    assert len(errors(table)) == 6 * 4 + 6 * 3 + 6 * 3
+    assert len(errors(table)) == 6 * 4 * 3
     assert len(table) == len(errors(table)) + 3 * 2
     assert all(list(r) == list(table[0]) for r in table)  # one schema for both quantities
     for key in ("theorem", "case", "role", "alpha", "quantity", "size", "params", "value", "lo", "hi",
-                "fitted_slope", "theory_slope", "verdict"):
+                "fitted_slope", "slope_lo", "slope_hi", "theory_slope", "verdict"):
         assert key in table[0]
     assert all(r["lo"] <= r["value"] <= r["hi"] for r in errors(table))
     assert {r["role"] for r in table} == {"main", "control"}
@@ -44,18 +45,54 @@ def test_required_size_rows(table):
     assert d0[("theorem1", 1.1)]["value"] < d0[("theorem1", 1.8)]["value"]
 
 
-def test_theorem1_slopes_and_controls(table):
-    slopes = {k[1]: rows[0] for k, rows in group_by(errors(table), "theorem", "case").items() if k[0] == "theorem1"}
-    # α = 1.2, p = 2: derived rate d^(1/2 − 1/1.2) = d^−0.33 (measured −0.27 on d ≤ 10⁵, 10 trials).
-    assert slopes["α = 1.2"]["theory_slope"] == pytest.approx(0.5 - 1 / 1.2)
-    assert slopes["α = 1.2"]["fitted_slope"] < -0.15
-    # Negative controls (Gaussian, p < α, layer structure): no decay (|slope| < 0.05; measured ≤ 0.005).
-    controls = [r for r in slopes.values() if r["role"] == "control"]
-    assert len(controls) == 3
-    for r in controls:
-        assert abs(r["fitted_slope"]) < 0.05 and r["theory_slope"] is None
-    # The same bound rejects the in-hypothesis case.
-    assert not abs(slopes["α = 1.2"]["fitted_slope"]) < 0.05
+def _curves(table):
+    return {k: rows[0] for k, rows in group_by(errors(table), "theorem", "case").items()}
+
+
+def _resolves_rate(r, rate):
+    """The main-curve criterion: decay resolved (slope interval below 0) and the rate inside it."""
+    return r["slope_hi"] < 0 and r["slope_lo"] <= rate <= r["slope_hi"]
+
+
+def test_every_theorem_main_curve_decays_at_its_rate(table):
+    # α = 1.2, p = 2: derived rate size^(1/2 − 1/1.2) = size^−0.33 for all three theorems (d; h; h).
+    # Measured (seed 0): Theorem 1 −0.39 [−0.46, −0.32], Theorem 2 −0.36 [−0.56, −0.14],
+    # Theorem 3 −0.54 [−0.70, −0.25]; over seeds 0–2 every interval is below 0 except Theorem 2 at
+    # seed 2 (upper end +0.002).
+    curves = _curves(table)
+    rate = 0.5 - 1 / 1.2
+    for theorem in convergence.THEOREMS:
+        r = curves[(theorem, "α = 1.2")]
+        assert r["role"] == "main" and r["theory_slope"] == pytest.approx(rate)
+        assert _resolves_rate(r, rate), (theorem, r)
+        # No main curve is found to contradict its theorem (α = 1.5, 1.8 decay too slowly to
+        # resolve at these sizes: "inconclusive" is the honest verdict there).
+        for label in ("α = 1.2", "α = 1.5", "α = 1.8"):
+            assert curves[(theorem, label)]["verdict"] != "fails", (theorem, label)
+
+
+def test_every_control_is_reported_as_not_decaying(table):
+    curves = _curves(table)
+    controls = {k: r for k, r in curves.items() if r["role"] == "control"}
+    assert len(controls) == 3 * 3
+    rate = 0.5 - 1 / 1.2
+    for (theorem, label), r in controls.items():
+        assert r["theory_slope"] is None
+        # The verdict rule resolves the positive limit: "fails" (all 9 at seed 0; over seeds 0–2 the
+        # Theorem 2 eigenvalue control at p = 0.8 < α/2 is "inconclusive" at seeds 1 and 2).
+        assert r["verdict"] == "fails", (theorem, label, r)
+        # Negative control of the main criterion: it rejects every control curve.
+        assert not _resolves_rate(r, rate), (theorem, label, r)
+        # Flat: |slope| < 0.1 (measured ≤ 0.083, the eigenvalue control; others ≤ 0.031).
+        assert abs(r["fitted_slope"]) < 0.1
+
+
+def test_theorem1_slopes_match_the_derived_rates(table):
+    curves = _curves(table)
+    # Theorem 1's d grid spans 3 decades: every α's rate lies in its slope interval (seed 0).
+    for alpha in (1.2, 1.5, 1.8):
+        r = curves[("theorem1", f"α = {alpha:g}")]
+        assert r["slope_lo"] <= 0.5 - 1 / alpha <= r["slope_hi"], (alpha, r)
 
 
 def test_plot(table):
