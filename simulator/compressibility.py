@@ -24,7 +24,7 @@ import numpy as np
 
 from sgdtails.simulator._layers import as_layers
 from sgdtails.simulator._select import finite_abs_max, log_pow_sum, max_prunable, min_nonzero_abs
-from sgdtails.simulator.masks import UNDERFLOW_FLOOR, node_norms, node_sums_ok, singular_values
+from sgdtails.simulator.masks import UNDERFLOW_FLOOR, node_norms, singular_values
 from sgdtails.simulator.validate import check_choice, check_eps, check_p, finite_array
 from sgdtails.simulator.vocabulary import SCHEMES
 
@@ -100,20 +100,24 @@ def min_kappa(w: object, eps: float, *, p: float = 2.0, scheme: str = "magnitude
     e = check_eps(eps)
     q = check_p(p)
     check_choice(scheme, "scheme", SCHEMES)
+    ratio = e * e if q == 2.0 else e**q
     if scheme == "nodes":
         A = finite_array(w, "w", ndim=2)
-        with np.errstate(over="ignore", under="ignore"):
-            v = node_norms(A, q, 0)
-        if not (node_sums_ok(A, v, q, 0) and np.isfinite(v).all()):
+        y = _node_pow_sums(A, q, ratio)
+        if y is None:
             return _robust_kappa(_log_node_pow(A, q), e, q)
-        scale = _pow2_scale(float(np.max(v)))
-    else:
-        v, scale = scheme_values(w, scheme, q)
+        if e >= 1.0:
+            return 0.0
+        m = max_prunable(y, 1.0, False, ratio)
+        return (y.size - min(m, y.size - 1)) / y.size
+    v, scale = scheme_values(w, scheme, q)
+    if scale == math.inf:  # subnormal max: an exact power of two brings the values into the normal range
+        v = np.ascontiguousarray(v, dtype=np.float64) * _SUBNORMAL_LIFT
+        scale = _pow2_scale(finite_abs_max(v))
     if scale == 0.0:
         raise ValueError("w must not be all zeros (the relative error is undefined)")
     if e >= 1.0:
         return 0.0  # keeping nothing already has relative error 1
-    ratio = e * e if q == 2.0 else e**q
     if not _direct_ok(v, scale, q, ratio):
         with np.errstate(divide="ignore"):
             return _robust_kappa(q * np.log(np.abs(v)), e, q)
@@ -126,6 +130,38 @@ def min_kappa(w: object, eps: float, *, p: float = 2.0, scheme: str = "magnitude
 
 
 _Z_CAP = 2.0**1000
+_SUBNORMAL_LIFT = 2.0**600
+"""Multiplying a subnormal (≥ 2^-1074) by 2^600 is exact and lands in the normal range (≤ 2^-422)."""
+
+
+def _node_pow_sums(A: np.ndarray, q: float, ratio: float) -> np.ndarray | None:
+    """Σ_i (|A_ij|·2^-e)^q per column j, 2^-e the power of two putting max|A| in [1/2, 1); None if inaccurate.
+
+    The q-th powers are summed directly (no q-th root taken and raised again, which would round twice
+    and decide exact ties wrongly); the scaling is exact, so the selection sees the column sums of
+    |A|^q up to one common power of two. None when the budget or a live column's sum would underflow
+    (:func:`_direct_ok`'s rule), or for q < 1 a nonzero scaled entry is subnormal: then
+    :func:`_log_node_pow` ranks the columns instead.
+    """
+    a = np.abs(A.astype(np.float64, copy=False))
+    top = float(np.max(a)) if a.size else 0.0
+    if top == 0.0:
+        raise ValueError("w must not be all zeros (the relative error is undefined)")
+    if top < 2.0**-1000:
+        a = a * _SUBNORMAL_LIFT
+        top *= _SUBNORMAL_LIFT
+    scale = _pow2_scale(top)
+    with np.errstate(under="ignore", over="ignore"):
+        if not ratio * 2.0**-q >= UNDERFLOW_FLOOR[np.dtype(np.float64)]:
+            return None
+        s = a * scale
+        if q < 1.0 and bool(min_nonzero_abs(s.ravel()) < float(np.finfo(np.float64).tiny)):
+            return None
+        y = np.sum(s * s if q == 2.0 else s**q, axis=0)
+    live = np.any(a != 0.0, axis=0)
+    if not (np.isfinite(y).all() and np.all(~live | (y >= UNDERFLOW_FLOOR[np.dtype(np.float64)]))):
+        return None
+    return np.ascontiguousarray(y)
 
 
 def _direct_ok(v: np.ndarray, scale: float, q: float, ratio: float) -> bool:
