@@ -1,8 +1,11 @@
+from . import config as config
 from . import convergence as convergence
 from . import figure_s1 as figure_s1
 from . import figure_s4 as figure_s4
 from . import figure_s5 as figure_s5
+from . import model_figures as model_figures
 from . import pruning_study as pruning_study
+from . import realnet_figures as realnet_figures
 from . import vocabulary as vocabulary
 from ._common import write_outputs as write_outputs
 from .run import run_figure as run_figure

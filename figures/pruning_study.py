@@ -47,17 +47,28 @@ from typing import Any
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.cm import ScalarMappable
-from matplotlib.colors import Normalize
+from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-from sgdtails.figures._common import Table, group_by, new_figure
+from sgdtails.figures._common import (
+    WIDTHS,
+    Table,
+    as_table,
+    group_by,
+    new_figure,
+    panel_title,
+    paper_style,
+    red_notes,
+    too_little_entry,
+)
 from sgdtails.realnets.device import default_device
 from sgdtails.realnets.offline import teacher_layers, teacher_predict
 from sgdtails.simulator.fingerprint import engine_fingerprint
 from sgdtails.simulator.masks import keep_count, singular_rank
 from sgdtails.simulator.pruning import prune_magnitude, prune_nodes
 from sgdtails.simulator.run_options import RunOptions
-from sgdtails.simulator.sweep import Study, run_study
+from sgdtails.simulator.sweep import Study, StudyResult, run_study
 from sgdtails.simulator.validate import check_alpha, check_choice, check_int, check_pruning
 from sgdtails.simulator.vocabulary import PRUNINGS
 
@@ -67,6 +78,7 @@ __all__ = [
     "PruningStudyConfig",
     "cohen_kappa",
     "compute",
+    "compute_study",
     "config_for_scale",
     "plot",
     "pruning_cell",
@@ -284,6 +296,12 @@ def compute(config: PruningStudyConfig = PruningStudyConfig(), *, run: RunOption
         Rows ``alpha, repetition, scheme, scope, target_ratio, pruning_ratio, rel_accuracy,
         cohen_kappa, top_share, pred_top_share, width, n_inputs, device``.
     """
+    return compute_study(config, run=run)[0]
+
+
+def compute_study(config: PruningStudyConfig = PruningStudyConfig(), *, run: RunOptions = RunOptions()
+                  ) -> tuple[Table, StudyResult]:
+    """:func:`compute`, and the :class:`~sgdtails.simulator.sweep.StudyResult` of its cells (their total compute time)."""
     device = default_device() if config.device == "auto" else config.device
     if device == "cuda" and run.jobs is None and run.scheduler is None:
         run = run.replace(jobs=1)  # one process drives the GPU (local workers would each initialise CUDA)
@@ -296,7 +314,7 @@ def compute(config: PruningStudyConfig = PruningStudyConfig(), *, run: RunOption
             "top_share", "pred_top_share", "width", "n_inputs", "device")
     rows = [{k: r[k] for k in keys} for r in result.rows]
     rows.sort(key=lambda r: (PRUNINGS.index((r["scheme"], r["scope"])), r["alpha"], r["repetition"], r["target_ratio"]))
-    return rows
+    return rows, result
 
 
 def summarize(table: Table) -> Table:
@@ -343,28 +361,112 @@ def trend(table: Table) -> Table:
     return out
 
 
-def plot(table: Table) -> Figure:
-    """Mean relative accuracy (top row) and Cohen's κ (bottom) vs pruning ratio, colour = α, per pruning."""
-    means = summarize(table)
-    prunings = [pr for pr in PRUNINGS if any((r["scheme"], r["scope"]) == pr for r in means)]
-    alphas = sorted({r["alpha"] for r in means})
-    norm = Normalize(min(alphas), max(alphas) if max(alphas) > min(alphas) else min(alphas) + 1e-9)
-    cmap = colormaps["viridis"]
-    fig, axes = new_figure(2, len(prunings), width=3.4, height=2.9, sharey="row")
-    by = group_by(means, "scheme", "scope", "alpha")
-    for j, (scheme, scope) in enumerate(prunings):
-        for alpha in alphas:
-            rows = sorted(by.get((scheme, scope, alpha), []), key=lambda r: r["pruning_ratio"])
-            x = [r["pruning_ratio"] for r in rows]
-            for i, key in enumerate(("rel_accuracy", "cohen_kappa")):
-                axes[i, j].plot(x, [r[key] for r in rows], color=cmap(norm(alpha)), lw=1.2, marker=".", ms=3)
-        axes[0, j].set_title(scheme if scheme != "magnitude" else f"magnitude {scope}", fontsize=9)
-        axes[1, j].set_xlabel("pruning ratio 1 − κ")
-    axes[0, 0].set_ylabel("relative accuracy")
-    axes[1, 0].set_ylabel("Cohen's κ (pruned vs unpruned)")
-    share = np.mean([r["top_share"] for r in table])
-    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=axes[:, -1], label="tail index α")
-    width, n = table[0]["width"], table[0]["n_inputs"]
-    fig.suptitle(f"Synthetic pruning study: FCN6 analogue, width {width}, {n} inputs "
-                 f"(mean top-class share of labels {share:.2f})", fontsize=10)
+_WIDE_FROM = 6.5  # inches: panels side by side from this width on (the layout made for "double", 7 in)
+_N_BOOT = 1000  # bootstrap resamples of each mean over repetitions (its band)
+_PRUNING_NAMES = {("magnitude", "layer"): "magnitude (layer)", ("magnitude", "global"): "magnitude (global)",
+                  ("singular", "layer"): "singular values", ("nodes", "layer"): "nodes"}
+_SHORT_NAMES = {("magnitude", "layer"): "magn. (layer)", ("magnitude", "global"): "magn. (global)"}  # narrow panels
+_METRICS = (("rel_accuracy", "relative accuracy"), ("cohen_kappa", "agreement,\nCohen's $\\kappa_C$"))
+
+
+def _mean_band(values: np.ndarray, *, seed: int = 0) -> tuple[float, float, float]:
+    """Mean of the finite ``values`` and the 95 % percentile-bootstrap interval of the mean.
+
+    The repetitions are resampled :data:`_N_BOOT` times (generator seeded with ``seed``); NaN
+    (an undefined Cohen's κ_C) is dropped first. No finite value: all NaN.
+    """
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return math.nan, math.nan, math.nan
+    means = v[np.random.default_rng(seed).integers(0, v.size, (_N_BOOT, v.size))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(v.mean()), float(low), float(high)
+
+
+def plot(table: Table, *, width: str | float = "double") -> Figure:
+    r"""Mean relative accuracy and agreement (Cohen's κ_C) against the pruning ratio, colour = α.
+
+    One line per α: the mean over the repetitions (networks) at each target ratio, drawn at the mean
+    realised pruning ratio. The 95 % bootstrap band of the mean (:func:`_mean_band`) is drawn for
+    the smallest and the largest α only, so that the bands stay readable. κ (x axis) is the kept
+    fraction of the parameters; κ_C is Cohen's kappa between the pruned and the unpruned network's
+    predictions (:func:`cohen_kappa`), a different quantity. ``width="double"``: a row per metric,
+    a column per pruning; ``"single"`` (or any width under 6.5 in): a row per pruning, a column per
+    metric. One α or one repetition: no colour bar / no band, and the figure says so.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    table = as_table(table)
+    present = {(r["scheme"], r["scope"]) for r in table}
+    prunings = [pr for pr in PRUNINGS if pr in present]
+    alphas = sorted({float(r["alpha"]) for r in table})
+    n_rep = len({r["repetition"] for r in table})
+    banded = {alphas[0], alphas[-1]} if n_rep > 1 else set()
+    curves: dict[tuple, list[tuple[float, ...]]] = {}
+    for (scheme, scope, alpha, _target), rows in group_by(table, "scheme", "scope", "alpha", "target_ratio").items():
+        x = float(np.mean([float(r["pruning_ratio"]) for r in rows]))
+        for key, _ in _METRICS:
+            v = np.array([math.nan if r[key] is None else float(r[key]) for r in rows], dtype=float)
+            curves.setdefault((scheme, scope, float(alpha), key), []).append((x, *_mean_band(v)))
+    one_alpha = len(alphas) < 2
+    cmap = ListedColormap(colormaps["viridis"](np.linspace(0.0, 0.85, 256)))  # no pale yellow: bands stay visible
+    norm = Normalize(alphas[0], alphas[-1] if not one_alpha else alphas[0] + 1.0)
+    inches = WIDTHS.get(width, 0.0) if isinstance(width, str) else float(width)
+    narrow = inches < _WIDE_FROM and not (isinstance(width, str) and width not in WIDTHS)
+    with paper_style():
+        if narrow:
+            fig, grid = new_figure(len(prunings), len(_METRICS), width=width, row_height=1.2 + 2.1 / len(prunings),
+                                   sharex=True, sharey="col")
+            cell = {(j, i): grid[j, i] for j in range(len(prunings)) for i in range(len(_METRICS))}
+        else:
+            fig, grid = new_figure(len(_METRICS), len(prunings), width=width, row_height=1.8, sharex=True, sharey="row")
+            cell = {(j, i): grid[i, j] for j in range(len(prunings)) for i in range(len(_METRICS))}
+        for j, (scheme, scope) in enumerate(prunings):
+            for i, (key, label) in enumerate(_METRICS):
+                ax = cell[(j, i)]
+                for alpha in alphas:
+                    pts = np.array(sorted(curves.get((scheme, scope, alpha, key), [])))
+                    if pts.size == 0:
+                        continue
+                    color = cmap(norm(alpha)) if not one_alpha else "tab:blue"
+                    if alpha in banded:
+                        ax.fill_between(pts[:, 0], pts[:, 2], pts[:, 3], color=color, alpha=0.25, lw=0)
+                    ax.plot(pts[:, 0], pts[:, 1], color=color, lw=1.0, marker=".", ms=2.5)
+                index = (j * len(_METRICS) + i) if narrow else (i * len(prunings) + j)
+                names = {**_PRUNING_NAMES, **_SHORT_NAMES} if narrow else _PRUNING_NAMES
+                panel_title(ax, index, names.get((scheme, scope), f"{scheme}, {scope}"))
+                if narrow:
+                    ax.set_ylabel("relative\naccuracy" if i == 0 else "Cohen's\n$\\kappa_C$")
+                    ax.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+                elif j == 0:
+                    ax.set_ylabel(label)
+                if (narrow and j == len(prunings) - 1) or (not narrow and i == len(_METRICS) - 1):
+                    ax.set_xlabel(r"pruning ratio $1-\kappa$")
+        handles: list[Any] = [Line2D([], [], color="tab:gray", lw=1.0, marker=".", ms=2.5)]
+        labels = [f"mean over {n_rep} network{'s' if n_rep != 1 else ''} per $\\alpha$"]
+        if banded:
+            handles.append(Patch(color="tab:gray", alpha=0.35, lw=0))
+            labels.append("95 % bootstrap band of the mean, $\\alpha$ = " + " and ".join(f"{a:g}" for a in sorted(banded)))
+        if one_alpha:
+            handles[0] = Line2D([], [], color="tab:blue", lw=1.0, marker=".", ms=2.5)
+            labels[0] += f" ($\\alpha$ = {alphas[0]:g})"
+        else:
+            fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=grid, label=r"tail index $\alpha$",
+                         location="bottom" if narrow else "right", shrink=0.6 if narrow else 0.9, aspect=30 if narrow else 20)
+        share = np.mean([float(r["top_share"]) for r in table])
+        for what, short in (("one α", one_alpha), ("one network per α", n_rep < 2)):
+            if short:
+                handle, note = too_little_entry(fig, what)
+                handles, labels = [*handles, handle], [*labels, note]
+        legend = fig.legend(handles, labels, loc="outside lower center", ncol=1 if narrow else 2,
+                            title=r"$\kappa$: kept fraction of the parameters;" + ("\n" if narrow else " ")
+                            + f"labels' top-class share {share:.2f} (mean)\n"
+                            + r"$\kappa_C$: Cohen's kappa, chance-corrected agreement" + ("\n" if narrow else " ")
+                            + "of the pruned and the unpruned predictions")
+        w, n = table[0]["width"], table[0]["n_inputs"]
+        sep = "\n" if narrow else " "
+        fig.suptitle(rf"Pruning random S$\alpha$S FCN nets:{sep}width {w}, {n} Gaussian inputs,"
+                     + rf"{sep}{n_rep} network{'s' if n_rep != 1 else ''} per $\alpha$")
+        red_notes(legend)
     return fig

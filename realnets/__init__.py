@@ -4,8 +4,10 @@ Models (FCN4, FCN6, the VGG11-like CNN with Table 1's exact parameter counts), d
 the device (MNIST, CIFAR10, MNIST-1D, synthetic teacher data) and resumable plain-SGD training
 with the paper's stopping rule and weight averaging; pruning of torch models through
 ``sgdtails.simulator`` (:mod:`sgdtails.realnets.adapt`), per-run analysis tables
-(:mod:`sgdtails.realnets.analyze`), figures (:mod:`sgdtails.realnets.plots`) and the η/b grids of
-the sweep (:mod:`sgdtails.realnets.grids`, :mod:`sgdtails.realnets.sweep`).
+(:mod:`sgdtails.realnets.analyze`) and the η/b grids of the sweep (:mod:`sgdtails.realnets.grids`,
+:mod:`sgdtails.realnets.sweep`). Their figures are drawn by :mod:`sgdtails.figures.realnet_figures`
+(the runs' tables) and :mod:`sgdtails.figures.model_figures` (:func:`sgdtails.analyze` of one model):
+figures import realnets, never the other way.
 
 Names load on first use (PyTorch is imported then); the public ones are listed in ``__init__.pyi``.
 

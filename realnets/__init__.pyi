@@ -1,7 +1,6 @@
 from . import adapt as adapt
 from . import analyze as analyze
 from . import grids as grids
-from . import plots as plots
 from . import sweep as sweep
 from . import vocabulary as vocabulary
 from .adapt import freeze_pruned as freeze_pruned

@@ -49,6 +49,7 @@ import contextlib
 import dataclasses
 import io
 import json
+import logging
 import math
 import os
 import time
@@ -70,6 +71,9 @@ from sgdtails.simulator.records import write_bytes, write_csv, write_json
 from sgdtails.simulator.validate import check_choice, check_int, check_scale
 
 __all__ = ["EXECUTION_FIELDS", "TrainConfig", "TrainResult", "train"]
+
+_log = logging.getLogger(__name__)
+
 
 STATUSES = ("converged", "diverged", "capped")
 _METRICS = ("iteration", "train_loss", "train_acc", "test_loss", "test_acc", "wall")
@@ -475,6 +479,8 @@ def train(
             _atomic_torch(ckpt, run.state())
             _write_metrics(out / "metrics.csv", run.rows)
         last_ckpt = _clock()
+        _log.info("train %s: %s on %s, iteration %d of %d (%s)", out, config.model, config.device, run.t, run.t_end,
+                  "resumed" if run.t else "new run")
         bar = tqdm(total=run.t_end, initial=run.t, disable=not progress, unit="it", dynamic_ncols=True)
         try:
             while status is None:

@@ -46,6 +46,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
+import math
 import os
 import re
 import sys
@@ -73,6 +75,9 @@ from sgdtails.simulator.run_options import RunOptions
 from sgdtails.simulator.validate import check_int
 
 __all__ = ["BackendLost", "StoreWarning", "Study", "StudyResult", "cell_seed", "run_study"]
+
+_log = logging.getLogger(__name__)
+
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
@@ -154,6 +159,9 @@ class StudyResult:
     n_cells: int
     n_computed: int
     n_reused: int
+    cell_seconds: float = 0.0
+    """Compute time of the finished cells, summed over their records: reused cells count the time
+    they took when they were computed, so this is the study's total across resumed invocations."""
 
     @property
     def summary(self) -> str:
@@ -492,6 +500,8 @@ class _Run:
         reused = set(done)
         todo = [i for i in range(len(study.grid)) if i not in done]
         pending, waiting = self.claim(todo, done, reused, run.resume)
+        _log.info("%s: %d cells in %s: %d reused, %d to compute here, %d claimed by another run",
+                  study.name, len(study.grid), self.root, len(reused), len(pending), len(waiting))
         failures: dict[int, dict] = {}
         description, lost = "none (all cells reused)", None
         started, wall = datetime.now(timezone.utc), time.perf_counter()
@@ -501,6 +511,7 @@ class _Run:
             while True:
                 if pending:
                     what, outcomes = _backend(study, pending, run, batch)
+                    _log.info("%s: computing %d cells on %s", study.name, len(pending), what)
                     description = what if description.startswith("none") else description
                     try:
                         for outcome in outcomes:
@@ -635,7 +646,9 @@ class _Run:
             for i, f in sorted(failures.items())
         ]
         n_computed = len(done) - len(reused)
-        return StudyResult(rows, failed, csv_path, manifest_path, len(self.study.grid), n_computed, len(reused))
+        cell_seconds = math.fsum(d.seconds for d in done.values() if d.seconds is not None)
+        return StudyResult(rows, failed, csv_path, manifest_path, len(self.study.grid), n_computed, len(reused),
+                           cell_seconds)
 
     def _manifest(self, done, reused, failures, description, started, wall) -> dict:
         def status(i: int) -> str:

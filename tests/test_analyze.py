@@ -5,12 +5,25 @@ import shutil
 
 import numpy as np
 import pytest
+from matplotlib.text import Text
 
+from sgdtails.figures import realnet_figures as rf
+from sgdtails.figures._common import WIDTHS, small_text, text_outside, text_overlaps
+from sgdtails.figures.realnet_figures import plot_all
 from sgdtails.realnets import TeacherSpec, TrainConfig, train
 from sgdtails.realnets.adapt import as_matrix, layer_arrays, prune_arrays, with_arrays
-from sgdtails.realnets.analyze import RATIO_GRIDS, _accuracy, analyze_run, analyze_runs, find_runs, load_run
+from sgdtails.realnets.analyze import (
+    EPS,
+    RATIO_GRIDS,
+    P,
+    _accuracy,
+    analyze_run,
+    analyze_runs,
+    find_runs,
+    load_run,
+    write_tables,
+)
 from sgdtails.realnets.data import load_dataset
-from sgdtails.realnets.plots import plot_all
 from sgdtails.simulator import tail_index
 from sgdtails.simulator.vocabulary import PRUNINGS, STRUCTURES
 
@@ -185,9 +198,140 @@ def test_bad_arguments(runs):
         analyze_run(runs / "converged", synthetic_seeds=-1)
 
 
-def test_plot_all_writes_every_figure(tables, runs, tmp_path):
-    paths = plot_all(tables, tmp_path, runs=[runs / "converged"])
-    names = sorted(p.name for p in paths)
-    assert names == sorted(f"realnets_{n}.png" for n in
-                           ("fig1", "fig2", "fig3", "fig4", "fig5", "figS2", "figS3", "fig7", "vs_synthetic"))
-    assert all(p.stat().st_size > 5000 for p in paths)
+# ------------------------------------------------------------------------------------------ figures
+NAMES = ("fig1", "fig2", "fig3", "fig4", "fig5", "figS2", "figS3", "fig7", "vs_synthetic")
+
+
+def test_plot_all_writes_every_figure_in_every_format(tables, runs, tmp_path):
+    # One run: every figure comparing runs says so (warnings are errors elsewhere in this suite).
+    with pytest.warns(UserWarning, match="too little data"):
+        paths = plot_all(tables, tmp_path, runs=[runs / "converged"], formats=("pdf", "png"), dpi=72)
+    assert sorted(p.name for p in paths) == sorted(f"realnets_{n}.{f}" for n in NAMES for f in ("pdf", "png"))
+    for p in paths:
+        head = p.read_bytes()[:8]
+        assert head.startswith(b"%PDF-") if p.suffix == ".pdf" else head == b"\x89PNG\r\n\x1a\n", p
+    from matplotlib.image import imread
+
+    # A double-width PNG at 72 dpi is 7 × 72 = 504 pixels wide (the figure is drawn at the paper width).
+    assert imread(tmp_path / "realnets_fig3.png").shape[1] == round(WIDTHS["double"] * 72)
+    with pytest.raises(ValueError, match="formats"):
+        plot_all(tables, tmp_path, formats=("jpg",))
+
+
+def test_figure_constants_are_the_analysis_ones():
+    assert (rf.EPS, rf.P) == (EPS, P)
+
+
+def _many_runs(one, n=6):
+    """Six runs for the plots: copies of one run's tables in two settings, η/b and α̂ spread out.
+
+    Only the figures read these (their values are made up, not trained): a colour scale, a trend
+    and two panels need several runs, which would take minutes to train.
+    """
+    out = {k: [] for k in one}
+    for k in range(n):
+        name = f"r{k}"
+        out["model"].append(dict(one["model"][0], run=name, model="fcn4" if k % 2 == 0 else "fcn6",
+                                 batch_size=16 if k < n // 2 else 64, eta_over_b=0.0125 * 1.7**k,
+                                 mean_alpha_paper=1.5 + 0.08 * k, mean_alpha_mmo=1.9 + 0.1 * k, test_acc=0.6 + 0.05 * k))
+        out["layers"] += [dict(r, run=name, alpha_paper=min(2.0, r["alpha_paper"] - 0.3 + 0.08 * k),
+                               pr_magnitude=min(1.0, r["pr_magnitude"] + 0.03 * k)) for r in one["layers"]]
+        out["pruning"] += [dict(r, run=name, relative_acc=r["relative_acc"] * (1 - 0.03 * k)) for r in one["pruning"]]
+        out["synthetic"] += [dict(r, run=name) for r in one["synthetic"]]
+    return out
+
+
+@pytest.fixture(scope="module")
+def many(tables):
+    return _many_runs(tables)
+
+
+FIGURES = {
+    "fig1": lambda t, w: rf.fig_alpha_vs_eta(t, width=w),
+    "fig3": lambda t, w: rf.fig_alpha_vs_pruning(t, width=w),
+    "fig4": lambda t, w: rf.fig_relative_accuracy(t, "magnitude", "layer", width=w),
+    "fig5": lambda t, w: rf.fig_relative_accuracy(t, "singular", "layer", width=w),
+    "figS2": lambda t, w: rf.fig_relative_accuracy(t, "magnitude", "global", width=w),
+    "fig6/S3": lambda t, w: rf.fig_relative_accuracy(t, "nodes", "layer", width=w),
+    "fig7": lambda t, w: rf.fig_accuracy_vs_alpha(t, width=w),
+    "vs_synthetic": lambda t, w: rf.fig_vs_synthetic(t, width=w),
+}
+COLOUR_BAR = ("fig3", "fig4", "fig5", "figS2", "fig6/S3", "fig7")  # colour: η/b or the run's mean α̂
+
+
+def _colour_bars(fig):
+    return [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+
+
+def _readable(fig):
+    return {"overlaps": text_overlaps(fig), "small": small_text(fig), "clipped": text_outside(fig, tolerance_px=1.0)}
+
+
+@pytest.mark.parametrize("width", ["double", "single"])
+@pytest.mark.parametrize("name", list(FIGURES))
+def test_every_real_network_figure_is_readable_at_both_widths(many, name, width):
+    fig = FIGURES[name](many, width)
+    assert fig.get_figwidth() == WIDTHS[width]
+    assert _readable(fig) == {"overlaps": [], "small": [], "clipped": []}
+    assert not any(t.get_text().startswith("too little data") for t in fig.texts)
+    titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert titles[0].startswith("(a) ") and titles[1].startswith("(b)")  # two settings (or panels): labelled
+    assert fig.get_suptitle() and not fig.get_suptitle().startswith("Figure")
+    assert len(_colour_bars(fig)) == (1 if name in COLOUR_BAR else 0)
+
+
+@pytest.mark.parametrize("width", ["double", "single"])
+def test_histogram_figure_is_readable_at_both_widths(runs, width):
+    fig = rf.fig_histograms(runs / "converged", width=width)
+    assert _readable(fig) == {"overlaps": [], "small": [], "clipped": []}
+    assert [ax.get_title(loc="left")[:3] for ax in fig.axes] == ["(a)", "(b)"]
+    renderer = fig.canvas.get_renderer()  # drawn by _readable
+    for ax in fig.axes:  # the legend sits in the headroom above the tallest bar, over no bar
+        tallest = max(patch.get_height() for patch in ax.patches)
+        legend = ax.get_legend().get_window_extent(renderer)
+        bottom = ax.transData.inverted().transform((legend.x0, legend.y0))[1]
+        assert bottom > tallest, (bottom, tallest)
+
+
+@pytest.mark.parametrize("name", [n for n in FIGURES if n != "vs_synthetic"])
+def test_one_run_says_so_and_draws_no_colour_bar(tables, name):
+    assert len(tables["model"]) == 1
+    with pytest.warns(UserWarning, match="too little data"):
+        fig = FIGURES[name](tables, "single")
+    assert _colour_bars(fig) == []  # a colour bar of one value (1.9988–1.9996) is never drawn
+    assert any(t.get_text().startswith("too little data") for t in fig.texts)
+    assert _readable(fig) == {"overlaps": [], "small": [], "clipped": []}
+    if name in COLOUR_BAR:  # the one colour is named in the legend instead
+        labels = [t.get_text() for lg in fig.legends for t in lg.get_texts()]
+        assert any("one value: no colour scale" in label for label in labels), labels
+    # Negative control: test_every_real_network_figure_is_readable_at_both_widths draws the same
+    # figures from six runs, with their colour bar and no warning (warnings are errors in this suite).
+
+
+def test_a_colour_scale_of_one_value_is_not_drawn(many):
+    # Two runs of one mean α̂ (a range of 0): no colour bar, one colour, a warning.
+    two = {name: [r for r in rows if r["run"] in ("r0", "r2")] for name, rows in many.items()}
+    two["model"] = [dict(r, mean_alpha_paper=1.9992) for r in two["model"]]
+    with pytest.warns(UserWarning, match="too little data"):
+        fig = rf.fig_relative_accuracy(two, "magnitude", width="single")
+    assert _colour_bars(fig) == []
+    assert any("one value of mean α̂" in t.get_text() for t in fig.texts)
+    # Negative control: 1.9988 and 1.9996 (a range 4e-4 of the value, above the 1e-6 floor) get a colour bar.
+    two["model"] = [dict(r, mean_alpha_paper=a) for r, a in zip(two["model"], (1.9988, 1.9996))]
+    fig = rf.fig_relative_accuracy(two, "magnitude", width="single")
+    (bar,) = _colour_bars(fig)
+    assert bar.get_ylim() == pytest.approx((1.9988, 1.9996))
+
+
+def test_figures_from_the_csv_tables_are_the_same(many, tmp_path):
+    pandas = pytest.importorskip("pandas")
+    write_tables(many, tmp_path)
+    frames = {name: pandas.read_csv(tmp_path / f"{name}.csv") for name in many}
+    assert frames["layers"]["alpha_paper_lo"].isna().all()  # empty cells: NaN, read as missing
+
+    def texts(fig):
+        fig.canvas.draw()
+        return sorted(t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text())
+
+    for name in ("fig3", "fig4", "vs_synthetic"):
+        assert texts(FIGURES[name](frames, "double")) == texts(FIGURES[name](many, "double")), name

@@ -7,6 +7,7 @@ import json
 import math
 import urllib.error
 import urllib.request
+import warnings
 
 import numpy as np
 import pytest
@@ -72,10 +73,14 @@ def test_train_then_analyze_with_figures(tmp_path, capsys):
                  "--batch-size", "50", "--max-iters", "60", "--device", "cpu", "--quiet", "--out", str(run)]) == 0
     assert "capped after 60 iterations" in capsys.readouterr().out
     figs = tmp_path / "figs"
-    assert main(["analyze", str(tmp_path), "--figures", str(figs), "--synthetic-seeds", "1",
-                 "--device", "cpu", "--tables", str(tmp_path / "tables"), "--report", str(tmp_path / "r.md"),
-                 "--report-title", "one run"]) == 0
-    out = capsys.readouterr().out
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")  # one run: the figures say "too little data", a one-line CLI warning
+        assert main(["analyze", str(tmp_path), "--figures", str(figs), "--synthetic-seeds", "1",
+                     "--device", "cpu", "--tables", str(tmp_path / "tables"), "--report", str(tmp_path / "r.md"),
+                     "--report-title", "one run"]) == 0
+    captured = capsys.readouterr()
+    out = captured.out
+    assert "sgdtails analyze: warning: " in captured.err and "too little data" in captured.err
     assert "run: capped" in out and "mean α̂" in out
     report = (tmp_path / "r.md").read_text()
     assert report.startswith("# one run\n") and "Runs: 1 capped." in report and "| 50 | 0.002 | 0 | capped | 60 |" in report
@@ -83,7 +88,9 @@ def test_train_then_analyze_with_figures(tmp_path, capsys):
     assert (tmp_path / "tables" / "pruning.csv").is_file()
     # the same figures through `sgdtails figure realnets DIR` (analysis reused from the run's cache)
     figs2 = tmp_path / "figs2"
-    assert main(["figure", "realnets", str(tmp_path), "--out", str(figs2)]) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert main(["figure", "realnets", str(tmp_path), "--out", str(figs2)]) == 0
     assert (figs2 / "realnets_fig1.png").is_file() and (figs2 / "realnets_vs_synthetic.png").is_file()
     assert main(["figure", "realnets", "--out", str(figs2)]) == 2  # no run directory: usage + one error line
     assert main(["figure", "s4", str(tmp_path), "--out", str(figs2)]) == 2  # runs only for 'realnets'

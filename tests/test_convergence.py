@@ -1,10 +1,12 @@
 """Convergence figure at small sizes: table, slopes against the derived rate, controls, plot."""
 import pytest
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from sgdtails.figures import convergence
-from sgdtails.figures._common import group_by
+from sgdtails.figures._common import WIDTHS, group_by, small_text, text_outside, text_overlaps
 from sgdtails.figures.convergence import ConvergenceConfig, compute, plot
+from sgdtails.simulator.records import csv_text
 
 # Small grids, 30 trials, two α for d₀, seed 0: about 3 s. 30 trials (not 10) so that every theorem's
 # steepest main curve resolves its decay (at 10 trials Theorem 2's α = 1.2 slope was +0.01).
@@ -15,6 +17,12 @@ SMALL = ConvergenceConfig(sizes1=(10**2, 32**2, 100**2, 316**2), sizes2=(16, 32,
 @pytest.fixture(scope="module")
 def table():
     return compute(SMALL)
+
+
+@pytest.fixture(scope="module")
+def figure(table):
+    """The default (double-width) plot of the small table, shared by the read-only plot tests."""
+    return plot(table)
 
 
 def errors(table):
@@ -95,17 +103,95 @@ def test_theorem1_slopes_match_the_derived_rates(table):
         assert r["slope_lo"] <= 0.5 - 1 / alpha <= r["slope_hi"], (alpha, r)
 
 
-def test_plot(table):
-    fig = plot(table)
+def _panels(fig):
+    """The four data panels (the legend strips below them are axis-less)."""
+    return [ax for ax in fig.axes if ax.axison]
+
+
+def test_plot(figure):
+    fig = figure
     assert isinstance(fig, Figure)
-    axes = fig.axes
+    axes = _panels(fig)
     assert len(axes) == 4
+    assert [ax.get_title(loc="left")[:3] for ax in axes] == ["(a)", "(b)", "(c)", "(d)"]
     assert axes[0].get_ylabel() == "median relative error"
-    assert axes[3].get_xlabel() == "tail index α" and axes[3].get_yscale() == "log"
-    assert axes[0].get_xlabel() == "d (entries)"
+    assert axes[3].get_xlabel() == r"tail index $\alpha$" and axes[3].get_yscale() == "log"
+    assert axes[0].get_xlabel() == "$d$ (entries)"
     assert all(ax.get_xscale() == "log" and ax.get_yscale() == "log" for ax in axes[:3])
-    labels = [t.get_text() for t in axes[0].get_legend().get_texts()]
-    assert any(label.startswith("theory") for label in labels) and any(label.startswith("control") for label in labels)
+    # 2 × 2: two panels per row.
+    assert len({round(ax.get_position().y0, 3) for ax in axes}) == 2
+    shared = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any(label.startswith("derived slope") for label in shared)
+    assert sum(label.startswith("control") for label in shared) == 3
+
+
+def _fmt(v):
+    return f"{v:.2f}".replace("-", "−")
+
+
+def test_legends_show_each_fitted_slope_with_its_interval(table, figure):
+    fig = figure
+    legends = [ax.get_legend() for ax in fig.axes if not ax.axison and ax.get_legend() is not None]
+    texts = [[t.get_text() for t in lg.get_texts()] for lg in legends[:3]]
+    for theorem, labels in zip(convergence.THEOREMS, texts):
+        mains = [rows[0] for (th, _), rows in group_by(errors(table), "theorem", "case").items()
+                 if th == theorem and rows[0]["role"] == "main"]
+        assert len(labels) == len(mains) == 3
+        for r, label in zip(mains, labels):
+            # Formatted here from the table's columns, not by the plot's helper.
+            assert f"{_fmt(r['fitted_slope'])} [{_fmt(r['slope_lo'])}, {_fmt(r['slope_hi'])}]" in label, (label, r)
+            assert r["slope_lo"] <= r["fitted_slope"] <= r["slope_hi"]
+
+
+def _labelled_ticks(axis):
+    lo, hi = sorted(axis.get_view_interval())
+    return [t.get_text() for t, loc in zip(axis.get_ticklabels(), axis.get_ticklocs()) if t.get_text() and lo <= loc <= hi]
+
+
+@pytest.mark.parametrize("width", ["double", "single"])
+def test_plot_is_readable_at_both_widths(table, figure, width):
+    fig = figure if width == "double" else plot(table, width=width)
+    assert fig.get_figwidth() == WIDTHS[width]
+    assert text_overlaps(fig) == []
+    assert small_text(fig) == []
+    assert text_outside(fig, tolerance_px=1.0) == []
+    for ax in _panels(fig):
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.get_scale() == "log":
+                labels = _labelled_ticks(axis)
+                # several labelled ticks, one notation: mathtext powers of ten, never "1e+20"
+                assert len(labels) >= 2, (ax.get_title(loc="left"), labels)
+                assert not any("e+" in t or "e-" in t for t in labels), labels
+
+
+def test_plot_from_the_csv_is_the_same_figure(table, tmp_path):
+    pandas = pytest.importorskip("pandas")
+    (tmp_path / "convergence.csv").write_text(csv_text(table))
+    df = pandas.read_csv(tmp_path / "convergence.csv")
+    assert df["series"].isna().any()  # empty cells come back as NaN: the plot must take them
+
+    def texts(fig):
+        fig.canvas.draw()
+        return sorted(t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text())
+
+    assert texts(plot(df)) == texts(plot(table))
+
+
+def test_two_sizes_per_curve_is_flagged_as_too_little_data(table, figure):
+    # The smallest two sizes of every curve (and the d₀ rows): a slope through 2 points.
+    firsts = {}
+    for r in errors(table):
+        firsts.setdefault((r["theorem"], r["case"]), set()).add(r["size"])
+    keep = {k: sorted(v)[:2] for k, v in firsts.items()}
+    two = [r for r in table if r["quantity"] == "d0" or r["size"] in keep[(r["theorem"], r["case"])]]
+    assert len(two) == 3 * 6 * 2 + 3 * 2
+    with pytest.warns(UserWarning, match="too little data"):
+        fig = plot(two, width="single")
+    assert any(t.get_text().startswith("too little data") for t in fig.texts)
+    assert text_overlaps(fig) == []  # the note has a line of its own
+    # Negative control: the full table (4 sizes per curve) raises no warning (warnings are errors here)
+    # and carries no note.
+    assert not any(t.get_text().startswith("too little data") for t in figure.texts)
 
 
 def test_bad_config():

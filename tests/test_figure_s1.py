@@ -1,11 +1,20 @@
 """Figure S1 at reduced size: table shape, the α trends per structure (with negative controls), plot."""
+import re
 import sqlite3
 
 import numpy as np
+import pandas
 import pytest
+from figure_checks import READABLE, png_from_table_and_csv, readability, says_too_little
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.offsetbox import AnchoredText
+from scipy.stats import spearmanr
 
 from sgdtails.figures import figure_s1
+from sgdtails.figures._common import (
+    WIDTHS,
+)
 from sgdtails.figures.figure_s1 import FigureS1Config, compute, contrasts, plot, summary
 from sgdtails.simulator import RunOptions
 
@@ -101,15 +110,92 @@ def test_layer_ratio_does_not_depend_on_alpha():
     assert at_16 == at_19
 
 
-def test_plot_has_expected_axes(table):
-    fig = plot(table)
+@pytest.fixture(scope="module")
+def figures(table):
+    """The plot of the SMALL table at both paper widths (drawn once: the plot tests only read them)."""
+    return {width: plot(table, width=width) for width in ("single", "double")}
+
+
+def test_plot_has_expected_axes(figures):
+    fig = figures["double"]
     assert isinstance(fig, Figure)
     axes = fig.axes
     assert len(axes) == 3 * 3
-    assert axes[-1].get_xlabel() == "tail index α"
-    assert axes[0].get_ylabel() == "pruning ratio 1 − κ (ε = 0.1)"
-    assert axes[0].get_title() == "iid (magnitude)"
-    assert any("Spearman" in t.get_text() for t in axes[0].texts)
+    assert axes[-1].get_xlabel() == r"tail index $\alpha$"
+    assert axes[0].get_ylabel() == r"pruning ratio $1-\kappa$"
+    assert axes[0].get_title(loc="left") == "(a) iid, magnitude"
+    assert [ax.get_yscale() for ax in axes[::3]] == ["linear", "log", "linear"]  # node ratios span 2 decades
+    title = fig.get_suptitle()
+    assert "Figure" not in title and "100 synthetic 200$\\times$200 matrices" in title
+    single = figures["single"]
+    assert len(single.axes) == 3 and single.axes[0].get_title(loc="left") == "(a) magnitude pruning"
+
+
+@pytest.mark.parametrize("width", ["single", "double"])
+def test_plot_layout_at_both_widths(figures, width):
+    fig = figures[width]
+    assert fig.get_figwidth() == WIDTHS[width]
+    assert readability(fig) == READABLE
+
+
+def test_plot_from_the_csv_is_the_same_figure(table, tmp_path):
+    from_list, from_csv = png_from_table_and_csv(plot, table, tmp_path, "figure_s1", dpi=60)
+    assert from_list == from_csv
+    frame = pandas.read_csv(tmp_path / "figure_s1.csv")
+    assert frame.structure.dtype != float and frame.alpha_index.dtype.kind == "i"
+
+
+def _numbers(text):
+    return [float(v.replace("\u2212", "-")) for v in re.findall(r"[\u2212-]?\d+\.\d+", text)]
+
+
+def _band(poly):
+    """{x: (low, high)} of a fill_between band."""
+    v = poly.get_paths()[0].vertices
+    return {x: (v[v[:, 0] == x, 1].min(), v[v[:, 0] == x, 1].max()) for x in np.unique(v[:, 0])}
+
+
+def test_plot_shows_trend_bands_and_spearman_intervals(table, figures):
+    by = {}
+    for r in table:
+        by.setdefault((r["structure"], r["scheme"]), []).append((r["alpha"], r["pruning_ratio"]))
+    names = {"magnitude": "magnitude", "nodes": "nodes", "singular": "singular values"}
+    single = {ax.get_title(loc="left").split(" ")[1]: ax for ax in figures["single"].axes}
+    for ax in figures["double"].axes:
+        structure, scheme = ax.get_title(loc="left")[4:].split(", ")
+        scheme = {v: k for k, v in names.items()}[scheme]
+        a, y = np.array(by[(structure, scheme)]).T
+        rho = spearmanr(a, y).statistic if np.ptp(y) > 0 else 0.0  # computed here, not by the module
+        # The corner box: ρ to 2 decimals, inside its bootstrap interval; the same in the single-width legend.
+        (box,) = [c for c in ax.get_children() if isinstance(c, AnchoredText)]
+        value, low, high = _numbers(box.txt._text.get_text())
+        assert value == pytest.approx(rho, abs=0.006) and low <= value <= high, (structure, scheme)
+        (entry,) = [t.get_text() for t in single[scheme].get_legend().get_texts() if t.get_text().startswith(structure)]
+        assert _numbers(entry) == [value, low, high]
+        # The trend: the least-squares line (of log10 ratio on a log axis), inside its band.
+        (line,) = ax.get_lines()
+        x, fit = line.get_xydata().T
+        log = ax.get_yscale() == "log"
+        coef = np.polyfit(a, np.log10(y) if log else y, 1)
+        np.testing.assert_allclose(fit, 10 ** np.polyval(coef, x) if log else np.polyval(coef, x), rtol=1e-6, atol=1e-12)
+        (band,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        drawn = _band(band)
+        for xi, fi in zip(x, fit):
+            lo_, hi_ = drawn[xi]
+            assert lo_ - 1e-9 <= fi <= hi_ + 1e-9
+        if structure != "layer":  # a real trend has a band of positive width
+            assert max(h - lo for lo, h in drawn.values()) > 0
+
+
+@pytest.mark.parametrize("width", ["single", "double"])
+def test_too_few_alphas_for_a_trend_is_said_on_the_figure(width):
+    small = compute(FigureS1Config(n_alpha=2, size=20, seed=0))
+    with pytest.warns(UserWarning, match="too little data"):
+        fig = plot(small, width=width)
+    assert says_too_little(fig)
+    for ax in fig.axes:  # no trend, no ρ
+        assert ax.get_lines() == [] and not any(isinstance(c, AnchoredText) for c in ax.get_children())
+    # 100 α (the fixture) draw no such warning: the plot tests above run with warnings as errors.
 
 
 def _n_records(study_dir) -> int:

@@ -1,10 +1,14 @@
-"""Figure S4: ρ_ε(κ) and its bound min(3ε^(1−κ), 1), as a table; plot labels."""
+"""Figure S4: ρ_ε(κ) and its bound min(3ε^(1−κ), 1), as a table; plot labels and layout (issue #15)."""
 import numpy as np
 import pytest
+from figure_checks import READABLE, png_from_table_and_csv, readability
 from matplotlib.figure import Figure
 
 from sgdtails.figures import figure_s4
-from sgdtails.figures._common import group_by
+from sgdtails.figures._common import (
+    WIDTHS,
+    group_by,
+)
 from sgdtails.figures.figure_s4 import FigureS4Config, compute, plot
 
 
@@ -34,9 +38,34 @@ def test_curve_properties(table):
 def test_plot(table):
     fig = plot(table)
     assert isinstance(fig, Figure)
-    ax = fig.axes[0]
-    assert ax.get_xlabel() == "remaining ratio κ" and ax.get_ylabel() == "ρ_ε(κ)"
-    assert len(ax.get_lines()) == 8
+    lin, log = fig.axes
+    for ax in (lin, log):
+        assert ax.get_xlabel() == r"remaining ratio $\kappa$" and ax.get_ylabel() == r"$\rho_\varepsilon(\kappa)$"
+        assert len(ax.get_lines()) == 8  # ρ and its bound for each of 4 ε
+    assert [ax.get_title(loc="left") for ax in (lin, log)] == ["(a) linear axes", "(b) log y axis"]
+    assert log.get_yscale() == "log" and lin.get_yscale() == "linear"
+    title = fig.get_suptitle()
+    assert r"$\rho_\varepsilon(\kappa)$" in title and "Figure" not in title
+    # The log axis labels every decade from 10⁻² (the smallest ε) to 10⁰.
+    lo, hi = log.get_ylim()
+    decades = [t for t in log.get_yticks() if lo <= t <= hi]
+    assert len(decades) == 3 and np.allclose(decades, [1e-2, 1e-1, 1e0]), decades
+    # The legend is the figure's, below the panels (off the curves), with one entry per ε and curve.
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()][:4] == [f"$\\varepsilon$ = {e:g}" for e in (0.01, 0.1, 0.3, 0.5)]
+
+
+@pytest.mark.parametrize("width", ["single", "double"])
+@pytest.mark.parametrize("n_kappa", [101, 201])  # the test table and the paper's (default) grid
+def test_plot_layout_at_both_widths(table, width, n_kappa):
+    fig = plot(table if n_kappa == 101 else compute(FigureS4Config(n_kappa=n_kappa)), width=width)
+    assert fig.get_figwidth() == WIDTHS[width]
+    assert readability(fig) == READABLE
+
+
+def test_plot_from_the_csv_is_the_same_figure(table, tmp_path):
+    from_list, from_csv = png_from_table_and_csv(plot, table, tmp_path, "figure_s4")
+    assert from_list == from_csv
 
 
 def test_bad_config():

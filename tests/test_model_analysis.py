@@ -1,5 +1,6 @@
 """sgdtails.analyze on any model: inputs, layer handling, the HML diagnosis (with negative controls), the CLI."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -231,13 +232,21 @@ def test_identical_structures_at_alpha_two_are_ambiguous():
 # ------------------------------------------------------------------------------------------------ CLI
 def test_cli_writes_table_provenance_and_plots(tmp_path, capsys):
     torch.save(_small_model().state_dict(), tmp_path / "model.pt")
-    assert main(["analyze", str(tmp_path / "model.pt"), "--out", str(tmp_path / "out"), "--quiet",
-                 "--synthetic-seeds", "2"]) == 0
+    # Every layer of the small model has α̂ = 2 (capped): the pruning-vs-α plot says it has one α̂,
+    # in one line on stderr (the CLI's warning format).
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert main(["analyze", str(tmp_path / "model.pt"), "--out", str(tmp_path / "out"), "--quiet",
+                     "--synthetic-seeds", "2"]) == 0
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == ["alpha_per_layer.png", "analysis.csv", "provenance.json", "pruning_vs_alpha.png", "references.csv"]
+    assert names == ["alpha_per_layer.pdf", "alpha_per_layer.png", "analysis.csv", "provenance.json",
+                     "pruning_vs_alpha.pdf", "pruning_vs_alpha.png", "references.csv"]
     header = (tmp_path / "out" / "analysis.csv").read_text().splitlines()[0].split(",")
     assert header[:4] == ["layer", "type", "shape", "n_params"] and "diagnosis" in header and "d0_theorem1" in header
-    assert "diagnosis" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "diagnosis" in captured.out
+    assert [line for line in captured.err.splitlines() if "too little data" in line] == [
+        "sgdtails analyze: warning: UserWarning: one α̂ for every layer: the figure shows too little data to read a trend"]
 
 
 @pytest.mark.parametrize("make, match", [
@@ -250,3 +259,48 @@ def test_cli_bad_model_files_get_one_line(tmp_path, capsys, make, match):
     assert main(["analyze", str(path), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert match in err[-1] and err[-1].startswith("sgdtails analyze: error:")
+
+
+# ---------------------------------------------------------------------------------------------- plots
+@pytest.fixture(scope="module")
+def heavy_df():
+    """Three layers of different α (1.2, 1.6, 1.9), with two references per structure."""
+    layers = {"a.weight": sample_weights(1.2, (96, 64), seed=1), "b.weight": sample_weights(1.6, (64, 48), seed=2),
+              "head.weight": sample_weights(1.9, (10, 48), seed=3)}
+    return st.analyze({k: torch.from_numpy(v) for k, v in layers.items()}, references=2)
+
+
+@pytest.mark.parametrize("width", ["double", "single"])
+def test_model_plots_are_readable_at_both_widths(heavy_df, width):
+    from sgdtails.figures._common import WIDTHS, small_text, text_overlaps
+    from sgdtails.figures.model_figures import fig_alpha_per_layer, fig_pruning_vs_alpha
+
+    for make in (fig_alpha_per_layer, fig_pruning_vs_alpha):
+        fig = make(heavy_df, width=width)  # three α̂: no "too little data" warning (warnings are errors here)
+        assert fig.get_figwidth() == WIDTHS[width]
+        assert text_overlaps(fig) == [] and small_text(fig) == [], make.__name__
+        assert not any(t.get_text().startswith("too little data") for t in fig.texts)
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert titles == ["(a) magnitude", "(b) singular values", "(c) nodes"]
+    assert "$\\varepsilon = 0.1$" in fig.get_suptitle()  # mathtext, not a literal ε
+
+
+def test_model_plot_of_one_alpha_says_so():
+    from sgdtails.figures.model_figures import fig_pruning_vs_alpha
+
+    df = st.analyze(_small_model(), references=0)  # α̂ = 2 (capped) in every layer, no references
+    with pytest.warns(UserWarning, match="one α̂ for every layer; no synthetic references: .*too little data"):
+        fig = fig_pruning_vs_alpha(df, width="single")
+    assert any(t.get_text().startswith("too little data") for t in fig.texts)
+    # Negative control: test_model_plots_are_readable_at_both_widths (three α̂, references) raises no warning.
+
+
+def test_write_model_plots_formats(heavy_df, tmp_path):
+    from sgdtails.figures.model_figures import write_model_plots
+
+    paths = write_model_plots(heavy_df, tmp_path, formats=("svg", "png"), dpi=72, width="single")
+    assert sorted(p.name for p in paths) == ["alpha_per_layer.png", "alpha_per_layer.svg", "pruning_vs_alpha.png",
+                                             "pruning_vs_alpha.svg"]
+    assert (tmp_path / "alpha_per_layer.svg").read_text().lstrip().startswith("<?xml")
+    with pytest.raises(ValueError, match="formats"):
+        write_model_plots(heavy_df, tmp_path, formats=("gif",))

@@ -2,10 +2,16 @@
 import math
 
 import numpy as np
+import pandas
 import pytest
+from figure_checks import READABLE, png_from_table_and_csv, readability, says_too_little
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
 from sgdtails.figures import pruning_study as ps
+from sgdtails.figures._common import (
+    WIDTHS,
+)
 from sgdtails.figures.pruning_study import PruningStudyConfig, cohen_kappa, compute, plot, summarize, trend
 from sgdtails.simulator import PRUNINGS, prune_singular, singular_rank
 from sgdtails.simulator.sweep import cell_seed
@@ -93,9 +99,73 @@ def test_plot_has_expected_axes(table):
     assert isinstance(fig, Figure)
     axes = fig.axes[:8]
     assert axes[0].get_ylabel() == "relative accuracy"
-    assert axes[4].get_ylabel() == "Cohen's κ (pruned vs unpruned)"
-    assert axes[4].get_xlabel() == "pruning ratio 1 − κ"
-    assert fig.axes[-1].get_ylabel() == "tail index α"  # the viridis colour bar
+    # Cohen's kappa is κ_C, apart from the κ (kept fraction) of the x axis's 1 − κ (issue #15).
+    assert axes[4].get_ylabel() == "agreement,\nCohen's $\\kappa_C$"
+    assert axes[4].get_xlabel() == r"pruning ratio $1-\kappa$"
+    assert fig.axes[-1].get_ylabel() == r"tail index $\alpha$"  # the colour bar
+    assert [ax.get_title(loc="left") for ax in axes[:4]] == [
+        "(a) magnitude (layer)", "(b) magnitude (global)", "(c) singular values", "(d) nodes"]
+    (legend,) = fig.legends
+    assert r"$\kappa_C$: Cohen's kappa" in legend.get_title().get_text()
+    assert "Figure" not in fig.get_suptitle()
+
+
+@pytest.mark.parametrize("width", ["single", "double"])
+def test_plot_layout_at_both_widths(table, width):
+    fig = plot(table, width=width)
+    assert fig.get_figwidth() == WIDTHS[width]
+    assert readability(fig) == READABLE
+
+
+def test_plot_from_the_csv_is_the_same_figure(table, tmp_path):
+    table = [dict(r) for r in table]
+    table[3]["cohen_kappa"] = math.nan  # an undefined κ_C: NaN in the list, read back from the CSV as NaN/None
+    from_list, from_csv = png_from_table_and_csv(plot, table, tmp_path, "pruning_study")
+    assert from_list == from_csv
+    frame = pandas.read_csv(tmp_path / "pruning_study.csv")
+    assert frame.cohen_kappa.isna().sum() == 1 and frame.scheme.dtype != float
+
+
+def _band(poly):
+    """{x: (low, high)} of a fill_between band."""
+    v = poly.get_paths()[0].vertices
+    return {x: (v[v[:, 0] == x, 1].min(), v[v[:, 0] == x, 1].max()) for x in np.unique(v[:, 0])}
+
+
+def test_plot_shows_the_mean_over_repetitions_inside_a_bootstrap_band(table):
+    fig = plot(table)
+    frame = pandas.DataFrame(table)
+    for j, (scheme, scope) in enumerate(PRUNINGS):
+        for i, key in enumerate(("rel_accuracy", "cohen_kappa")):
+            ax = fig.axes[i * 4 + j]
+            lines = ax.get_lines()
+            bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+            assert len(lines) == len(bands) == 2  # α = 1.5 and 2: the smallest and largest α carry a band
+            for alpha, line, band in zip((1.5, 2.0), lines, bands):
+                rows = frame[(frame.scheme == scheme) & (frame.scope == scope) & (frame.alpha == alpha)]
+                by = rows.groupby("target_ratio")
+                x = by.pruning_ratio.mean().to_numpy()
+                mean = by[key].mean().to_numpy()  # pandas skips NaN (an undefined κ_C)
+                lo, hi = by[key].min().to_numpy(), by[key].max().to_numpy()
+                np.testing.assert_allclose(line.get_xydata(), np.column_stack([x, mean]))
+                # A bootstrap interval of the mean holds the mean and lies within the repetitions' range.
+                drawn = _band(band)
+                for xk, m, a, b in zip(x, mean, lo, hi):
+                    low, high = drawn[xk]
+                    assert a - 1e-12 <= low <= m + 1e-12 and m - 1e-12 <= high <= b + 1e-12
+
+
+@pytest.mark.parametrize("width", ["single", "double"])
+def test_one_alpha_or_one_network_is_said_on_the_figure(table, width):
+    with pytest.warns(UserWarning, match="one α"):
+        fig = plot([r for r in table if r["alpha"] == 1.5], width=width)
+    assert len(fig.axes) == 8  # no (degenerate) colour bar
+    assert says_too_little(fig)
+    with pytest.warns(UserWarning, match="one network"):
+        fig = plot([r for r in table if r["repetition"] == 0], width=width)
+    assert says_too_little(fig)
+    assert not any(isinstance(c, PolyCollection) for ax in fig.axes for c in ax.collections)
+    # Two α and two networks (the fixture) draw no warning: the other plot tests run with warnings as errors.
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,8 @@ import time
 import numpy as np
 import pytest
 
+from sgdtails.figures._common import WIDTHS, small_text, text_overlaps
+from sgdtails.figures.realnet_figures import fig_alpha_vs_eta
 from sgdtails.realnets import device as devices
 from sgdtails.realnets.grids import RunSpec
 from sgdtails.realnets.sweep import run_realnets
@@ -65,6 +67,8 @@ def _claim_once(folder):
 
 HOLDER = """
 import sys, time
+from sgdtails.figures._common import WIDTHS, small_text, text_overlaps
+from sgdtails.figures.realnet_figures import fig_alpha_vs_eta
 from sgdtails.realnets import device as devices
 devices.visible_gpus = lambda: 2
 with devices.claimed_device(sys.argv[1]) as d:
@@ -104,8 +108,6 @@ def _fig1_tables(ratios):
 
 @pytest.mark.parametrize("ratios", [(2.5e-4, 5e-4, 1e-3, 2e-3), (1e-4, 1.5e-4, 2e-4), (1e-5, 1e-3, 1e-2)])
 def test_figure1_labels_its_eta_axis_and_keeps_the_two_estimators_apart(ratios):
-    from sgdtails.realnets.plots import fig_alpha_vs_eta
-
     fig = fig_alpha_vs_eta(_fig1_tables(ratios))
     fig.canvas.draw()
     top, bottom = fig.axes
@@ -113,6 +115,29 @@ def test_figure1_labels_its_eta_axis_and_keeps_the_two_estimators_apart(ratios):
         lo, hi = ax.get_xlim()
         labelled = [t for t in ax.xaxis.get_majorticklabels() if t.get_text() and lo <= t.get_position()[0] <= hi]
         assert len(labelled) >= 2, [t.get_text() for t in ax.xaxis.get_majorticklabels()]
-    paper = np.concatenate([c.get_offsets()[:, 1] for c in top.collections])
-    mmo = np.concatenate([c.get_offsets()[:, 1] for c in bottom.collections])
+    # The markers of each error-bar container (its first line; the legend's handles are empty).
+    paper = np.concatenate([c.lines[0].get_ydata() for c in top.containers]).astype(float)
+    mmo = np.concatenate([c.lines[0].get_ydata() for c in bottom.containers]).astype(float)
+    assert paper.size == mmo.size == 2 * len(ratios)  # one marker per run
     assert paper.max() <= 2.0 < mmo.max() and "capped" in top.get_ylabel() and "MMO" in bottom.get_ylabel()
+
+
+@pytest.mark.parametrize("width", ["double", "single"])
+def test_figure1_is_readable_at_both_widths(width):
+    # Two settings (an FCN4 and a CNN on another data set): four panels, a row (double) or a column (single).
+    tables = _fig1_tables((1e-4, 1e-3, 1e-2))
+    tables["model"] += [dict(r, model="cnn", width=None, depth=None, dataset="cifar10") for r in tables["model"]]
+    fig = fig_alpha_vs_eta(tables, width=width)
+    assert fig.get_figwidth() == WIDTHS[width]
+    assert text_overlaps(fig) == [] and small_text(fig) == []
+    titles = [ax.get_title(loc="left") for ax in fig.axes]  # panel letters in reading order
+    cnn = "(b) CNN, cifar10" if width == "double" else "(c) CNN, cifar10"
+    assert titles[0] == "(a) FCN4 w512 d4, mnist5k" and cnn in titles
+    assert fig.axes[0].get_xlabel() == r"$\eta/b$"  # mathtext, not a literal "η/b"
+
+
+def test_figure1_of_one_eta_says_it_has_too_little_data():
+    with pytest.warns(UserWarning, match="too little data"):
+        fig = fig_alpha_vs_eta(_fig1_tables((1e-3, 2e-3)))  # two η/b per setting: no trend to read
+    assert any(t.get_text().startswith("too little data") for t in fig.texts)
+    assert text_overlaps(fig) == []

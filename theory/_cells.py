@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import logging
 import numbers
 import os
 import re
@@ -54,6 +55,9 @@ __all__ = [
     "seed_config",
     "sweep_cell",
 ]
+
+_log = logging.getLogger(__name__)
+
 
 
 def check_settings(kappa: float, eps: float, p: float, trials: int) -> None:
@@ -97,6 +101,7 @@ def run_grid(
     ``run.progress`` says); else through :func:`sgdtails.simulator.sweep.run_study`, with the same
     numbers (module docstring).
     """
+    _log.info("%s: %d cases × %d trials", desc, len(cases), trials)
     if not run.in_process or run.cache_dir is not None:
         return _run_sweep(cell, cases, trials, root, desc, run)
     out: dict[Hashable, np.ndarray] = {}

@@ -44,7 +44,48 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for group in _GROUPS:
         group.register(sub)
+    for leaf in _leaves(parser):
+        _add_verbosity(leaf)
     return parser
+
+
+def _leaves(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """The parsers of the runnable commands (those without sub-commands of their own)."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        yield parser
+        return
+    for action in subs:
+        for child in dict.fromkeys(action.choices.values()):
+            yield from _leaves(child)
+
+
+def _add_verbosity(parser: argparse.ArgumentParser) -> None:
+    """``-q/--quiet`` (no progress bars) and ``-v/--verbose`` (a log of what is computed), on stderr only."""
+    group = parser.add_argument_group("output on the terminal (never changes a written byte)")
+    group.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    group.add_argument("-v", "--verbose", action="store_true", help="log what is being computed (stderr)")
+
+
+@contextlib.contextmanager
+def _verbosity(args: argparse.Namespace) -> Iterator[None]:
+    """Inside: with ``-v`` the library's log (logger ``sgdtails``, level INFO) goes to stderr."""
+    if not getattr(args, "verbose", False):
+        yield
+        return
+    import logging
+
+    logger = logging.getLogger("sgdtails")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("sgdtails: %(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
 
 
 DEBUG_ENV = "SGDTAILS_DEBUG"
@@ -94,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         (getattr(args, "parser", None) or parser).print_help(sys.stderr)
         return 2
     command = args.parser
-    with _one_line_warnings(command.prog):
+    with _one_line_warnings(command.prog), _verbosity(args):
         return _call(handler, args, command)
 
 

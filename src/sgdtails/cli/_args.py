@@ -143,4 +143,5 @@ def run_options(args: argparse.Namespace, *, jobs_default: int | None, cache_dir
     if scheduler is None and args.jobs is None:
         scheduler = os.environ.get(SCHEDULER_ENV) or None
     chosen = jobs_default if args.jobs is None else None if args.jobs == "auto" else args.jobs
-    return RunOptions(jobs=chosen, scheduler=scheduler, cache_dir=cache_dir, resume=args.resume)
+    progress = False if getattr(args, "quiet", False) else None  # None: a bar when stderr is a terminal
+    return RunOptions(jobs=chosen, scheduler=scheduler, cache_dir=cache_dir, resume=args.resume, progress=progress)

@@ -96,8 +96,8 @@ def _analyze_model(args: argparse.Namespace) -> int:
     import hashlib
     from pathlib import Path
 
+    from sgdtails.figures.model_figures import write_model_plots
     from sgdtails.realnets.model_analysis import analyze, plain_records
-    from sgdtails.realnets.model_plots import write_model_plots
     from sgdtails.simulator.provenance import provenance
     from sgdtails.simulator.records import write_csv, write_json
 
@@ -151,7 +151,7 @@ def _analyze(args: argparse.Namespace) -> int:
         text = sweep_report(tables, title=args.report_title or f"Sweep report: {', '.join(args.runs)}")
         print(f"wrote {write_bytes(Path(args.report), text.encode('utf-8'))}")
     if args.figures:
-        from sgdtails.realnets.plots import plot_all
+        from sgdtails.figures.realnet_figures import plot_all
 
         for path in plot_all(tables, args.figures, runs=runs):
             print(f"wrote {path}")
@@ -164,7 +164,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
     result = run_realnets(args.grid, runs_dir=args.out, data_dir=args.data_dir, analyze=not args.no_analyze,
                           analysis_device=check_device(args.analysis_device, "--analysis-device"),
-                          run=run_options(args, jobs_default=None, cache_dir=args.out).replace(progress=True))
+                          run=run_options(args, jobs_default=None, cache_dir=args.out).replace(progress=not args.quiet))
     print(f"{len(result.rows)} of {result.n_cells} runs finished ({result.summary}); table: {result.csv_path}")
     for f in result.failed:
         print(f"failed: {f['config'].run.name}: {f['error']}")
@@ -225,7 +225,6 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     teacher.add_argument("--teacher-depth", type=positive_int, default=None, help="teacher hidden layers (6)")
     teacher.add_argument("--teacher-num-classes", type=_classes, default=None, help="classes (10)")
     teacher.add_argument("--teacher-seed", type=non_negative_int, default=None, help="seed of the teacher (0)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--out", required=True, help="run directory (resumed if it holds a checkpoint)")
     p.set_defaults(handler=_train, parser=p)
 
@@ -244,7 +243,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--center", choices=("median", "none"), default="median", help="model file: centring before pruning")
     p.add_argument("--alpha", type=float, default=None, help="model file: draw the references at this α instead of α̂")
     p.add_argument("--seed", type=non_negative_int, default=0, help="model file: seed of the synthetic references")
-    p.add_argument("--quiet", action="store_true", help="model file: no progress bar")
     p.add_argument("--figures", default=None, metavar="OUT", help="write the figures (PNG) into OUT")
     p.add_argument("--tables", default=None, metavar="DIR", help="write the combined tables (CSV) into DIR")
     p.add_argument("--report", default=None, metavar="FILE", help="write a Markdown report of the runs (the numbers "
