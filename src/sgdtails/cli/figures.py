@@ -95,7 +95,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="'paper': the paper's sizes; 'cpu': reduced to minutes on two cores (default)")
         p.add_argument("--seed", type=non_negative_int, default=0, help="figure seed (default 0)")
         p.add_argument("--set", nargs="+", action="extend", default=None, metavar="KEY=VALUE",
-                       help="config fields, e.g. --set eps=0.05 size=1000 (tuples comma separated: alphas=1.2,1.5)")
+                       help="config fields, e.g. --set eps=0.05 size=1000 (tuples comma separated: alphas=1.2,1.5; "
+                            "an unknown key lists the known ones; the written <name>.toml shows them all)")
         p.add_argument("--config", default=None, metavar="FILE.toml",
                        help="config fields from a TOML file (applied before --set), e.g. a written <name>.toml")
         where = name if name != "all" else "<figure>"
