@@ -236,9 +236,9 @@ def new_figure(
     ``row_height`` (inches per row of panels) defaults to 0.8 × the width of one panel, at least 1.6 in.
     Call it inside :func:`paper_style`.
     """
-    w = WIDTHS[width] if isinstance(width, str) else float(width)
     if isinstance(width, str) and width not in WIDTHS:
         raise ValueError(f"width must be one of {sorted(WIDTHS)} or inches, got {width!r}")
+    w = WIDTHS[width] if isinstance(width, str) else float(width)
     if not w > 0:
         raise ValueError(f"width must be > 0 inches, got {width!r}")
     h = row_height if row_height is not None else max(1.6, 0.8 * w / ncols)
