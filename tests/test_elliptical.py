@@ -206,6 +206,8 @@ def test_column_norms_at_alpha_1_are_f_distributed():
         # at ~130 µs a call; 20,000 layers still reject σ × 1.25 (D = 0.047) and, through the
         # mixing law (D = 0.038 / 0.040 at m = 16, √n·D ≥ 5.4), the index (α ± 0.1)/2
         (1.5, 20_000, 1.0, False),
+        # The same at α = 1.5 with the layers the marginal needs: -m slow (about 25 s).
+        pytest.param(1.5, 200_000, SIGMA, True, marks=pytest.mark.slow),
     ],
 )
 def test_layer_marginal_and_mixing_law_over_independent_layers(alpha, layers, sigma, marginal_power):
