@@ -1,10 +1,16 @@
-"""Shared plumbing of the figure modules: tidy tables, PNG/CSV/JSON outputs, small statistics.
+"""Shared plumbing of the figure modules: tidy tables, the figure style, outputs, layout checks, small statistics.
 
 A *table* is a list of dicts of plain scalars (one dict per row, the same keys in the same order
-in every row): tidy, pandas-free, CSV-ready. Outputs of a figure ``name`` go to ``DIR/name.png``,
-``DIR/name.csv`` (:func:`sgdtails.simulator.records.csv_text`: floats written with ``repr``, so a
-re-run with the same seed reproduces the file byte for byte) and ``DIR/name.json`` (config, seed,
-wall time, device and the provenance record of :func:`sgdtails.simulator.provenance.provenance`).
+in every row): tidy, CSV-ready; :func:`as_table` also takes the pandas DataFrame read back from a
+figure's CSV. Outputs of a figure ``name`` go to ``DIR/name.pdf`` / ``.png`` / ``.svg``
+(:func:`save_figure`, byte-reproducible), ``DIR/name.csv`` (:func:`sgdtails.simulator.records.csv_text`:
+floats written with ``repr``, so a re-run with the same seed reproduces the file byte for byte) and
+``DIR/name.json`` (config, seed, times, device and the provenance record of
+:func:`sgdtails.simulator.provenance.provenance`). Every figure is drawn inside :func:`paper_style`
+(8 pt text, mathtext) at a paper width (:data:`WIDTHS`); :func:`text_overlaps`, :func:`small_text`,
+:func:`text_outside` and :func:`boxes_over_data` measure what a reader would trip over.
+:func:`trend` and :func:`trend_contrast` give Spearman ρ and least-squares slopes with
+paired-bootstrap intervals.
 
 Figures are built on :class:`matplotlib.figure.Figure` with an Agg canvas, never through
 ``pyplot``: no global figure registry, no GUI backend, nothing to ``show``.
