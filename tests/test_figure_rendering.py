@@ -71,3 +71,14 @@ def test_the_overlap_check_catches_overlapping_text():
     assert small_text(fig) == ["tiny"]
     ax.text(1.5, 0.5, "past the edge")
     assert text_outside(fig) == ["past the edge"]
+
+
+def test_saving_a_figure_twice_gives_the_same_bytes(tables, tmp_path):
+    # Constrained layout shifts axes by sub-pixels on every draw; save_figure freezes the layout at
+    # the first save, so the PNG does not depend on how often the figure was drawn or saved before.
+    from sgdtails.figures._common import save_figure
+
+    fig = SMALLEST["s4"][0].plot(tables["s4"])
+    first = save_figure(fig, tmp_path / "a.png", fmt="png", dpi=80).read_bytes()
+    text_overlaps(fig)  # draws the figure once more
+    assert save_figure(fig, tmp_path / "b.png", fmt="png", dpi=80).read_bytes() == first
