@@ -351,6 +351,14 @@ def _texts(fig: Figure) -> list[Any]:
     return out
 
 
+def _draw(fig: Figure) -> Any:
+    """Draw ``fig`` on an Agg canvas (attached if it has none) and return the renderer that measured it."""
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    return fig.canvas.get_renderer()  # type: ignore[attr-defined]
+
+
 def text_overlaps(fig: Figure, *, tolerance_px: float = 0.5) -> list[tuple[str, str]]:
     """Pairs of visible texts of ``fig`` whose rendered bounding boxes overlap.
 
@@ -359,10 +367,7 @@ def text_overlaps(fig: Figure, *, tolerance_px: float = 0.5) -> list[tuple[str, 
     axis' view interval are not drawn and are skipped. Boxes overlapping by at most
     ``tolerance_px`` pixels in either direction count as touching, not overlapping.
     """
-    if not isinstance(fig.canvas, FigureCanvasAgg):
-        FigureCanvasAgg(fig)
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    renderer = _draw(fig)
     hidden = _undrawn_tick_labels(fig)
     boxes = []
     for t in _texts(fig):
@@ -384,10 +389,7 @@ def text_overlaps(fig: Figure, *, tolerance_px: float = 0.5) -> list[tuple[str, 
 
 def text_outside(fig: Figure, *, tolerance_px: float = 0.5) -> list[str]:
     """Visible texts drawn (partly) past the figure's edges: the saved file would cut them off."""
-    if not isinstance(fig.canvas, FigureCanvasAgg):
-        FigureCanvasAgg(fig)
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    renderer = _draw(fig)
     hidden, box = _undrawn_tick_labels(fig), fig.bbox
     out = []
     for t in _texts(fig):
@@ -410,9 +412,7 @@ def boxes_over_data(fig: Figure) -> list[tuple[str, str]]:
     from matplotlib.legend import Legend
     from matplotlib.offsetbox import AnchoredText
 
-    if not isinstance(fig.canvas, FigureCanvasAgg):
-        FigureCanvasAgg(fig)
-    fig.canvas.draw()
+    _draw(fig)
     boxes = [b for b in fig.findobj(lambda a: isinstance(a, (Legend, AnchoredText))) if b.get_visible()]
     hits = []
     for ax in fig.axes:

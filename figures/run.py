@@ -34,7 +34,8 @@ from sgdtails.simulator.records import write_text
 from sgdtails.simulator.run_options import RunOptions
 from sgdtails.simulator.validate import check_choice, check_int
 
-__all__ = ["DEFAULT_OUT", "default_out_dir", "figure_config", "output_name", "run_figure", "run_realnets_figures"]
+__all__ = ["DEFAULT_OUT", "default_out_dir", "figure_config", "output_folder", "output_name", "run_figure",
+           "run_realnets_figures"]
 
 DEFAULT_OUT = "sgdtails-figures"
 """Default output root, in the working directory: figure F goes to ``sgdtails-figures/F/``."""
@@ -82,6 +83,15 @@ def output_name(figure: str, scale: str) -> str:
 def default_out_dir(figure: str) -> Path:
     """``./sgdtails-figures/<figure>/``: where a figure goes when no output folder is named."""
     return Path(DEFAULT_OUT) / figure
+
+
+def output_folder(out: str | os.PathLike[str] | None, figure: str) -> Path:
+    """``out`` (or :func:`default_out_dir` of ``figure`` when None), created if missing; refused if a file."""
+    folder = Path(out) if out is not None else default_out_dir(figure)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"output folder is a file: {folder}")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def figure_config(
@@ -153,10 +163,7 @@ def run_figure(
     check_int(dpi, "dpi", low=50, high=1200)
     if width not in WIDTHS:
         raise ValueError(f"width must be one of {', '.join(WIDTHS)}, got {width!r}")
-    folder = Path(out) if out is not None else default_out_dir(figure)
-    if folder.exists() and not folder.is_dir():
-        raise NotADirectoryError(f"output folder is a file: {folder}")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = output_folder(out, figure)
     _log.info("figure %s: config %s", figure, config)
     start = time.perf_counter()
     compute_s: float
@@ -212,10 +219,7 @@ def run_realnets_figures(
 
     if not runs:
         raise ValueError("run directories are needed (or folders of runs): sgdtails figure realnets DIR…")
-    folder = Path(out) if out is not None else default_out_dir("realnets")
-    if folder.exists() and not folder.is_dir():
-        raise NotADirectoryError(f"output folder is a file: {folder}")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = output_folder(out, "realnets")
     found = find_runs(runs)
     return plot_all(analyze_runs(found), folder, runs=found, formats=formats, dpi=dpi, width=width)
 
