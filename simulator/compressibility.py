@@ -151,12 +151,10 @@ def _node_pow_sums(A: np.ndarray, q: float, ratio: float) -> np.ndarray | None:
         a = a * _SUBNORMAL_LIFT
         top *= _SUBNORMAL_LIFT
     scale = _pow2_scale(top)
+    if not _direct_ok(a.ravel(), scale, q, ratio):
+        return None
     with np.errstate(under="ignore", over="ignore"):
-        if not ratio * 2.0**-q >= UNDERFLOW_FLOOR[np.dtype(np.float64)]:
-            return None
         s = a * scale
-        if q < 1.0 and bool(min_nonzero_abs(s.ravel()) < float(np.finfo(np.float64).tiny)):
-            return None
         y = np.sum(s * s if q == 2.0 else s**q, axis=0)
     live = np.any(a != 0.0, axis=0)
     if not (np.isfinite(y).all() and np.all(~live | (y >= UNDERFLOW_FLOOR[np.dtype(np.float64)]))):
