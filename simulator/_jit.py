@@ -9,7 +9,11 @@ Cache location. Numba's ``cache=True`` writes next to the source, into the insta
 empty namespace package in front of a later (editable) install. The kernels here are cached
 instead under the user's cache folder (``<user cache>/sgdtails/numba/…``, one subfolder per
 source folder), or under ``NUMBA_CACHE_DIR`` when the user set it — never inside the package.
-The cache is keyed by a hash of each source file, so a stale entry is never used.
+Numba keys a cached kernel by a hash of the file that defines it only, but the engine's kernels
+inline helpers from sibling modules (the Philox generator, sin/cos, log/exp): a change there would
+leave a stale kernel in use. Every cached kernel is therefore keyed by the content hashes of all
+``.py`` files in its folder and in the engine's folder (``simulator/``, whose helpers kernels
+elsewhere inline too), so editing any of them recompiles the kernels that might use it.
 """
 from __future__ import annotations
 
@@ -29,16 +33,39 @@ def cache_folder() -> str:
     return os.path.join(AppDirs(appname="sgdtails", appauthor=False).user_cache_dir, "numba")
 
 
+def _folder_stamp(py_file: str) -> tuple:
+    """Content hashes of every ``.py`` file beside ``py_file`` and in the engine's folder (module docstring)."""
+    stamps = []
+    engine = os.path.dirname(os.path.abspath(__file__))
+    for folder in dict.fromkeys([os.path.dirname(os.path.abspath(py_file)), engine]):
+        for name in sorted(os.listdir(folder)):
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                st = os.stat(path)
+                stamps.append((path, caching._hash_source_file(path, st.st_mtime, st.st_size)))
+    return tuple(stamps)
+
+
 class _UserCacheLocator(caching.UserWideCacheLocator):
-    """Numba's user-wide locator, under the project's own cache folder."""
+    """Numba's user-wide locator, under the project's own cache folder, keyed by the whole folder."""
 
     def __init__(self, py_func: Callable, py_file: str) -> None:
         super().__init__(py_func, py_file)
         self._cache_path = os.path.join(cache_folder(), self.get_suitable_cache_subpath(py_file))
 
+    def get_source_stamp(self) -> tuple:
+        return _folder_stamp(self._py_file)
+
+
+class _ProvidedCacheLocator(caching.UserProvidedCacheLocator):
+    """Numba's ``NUMBA_CACHE_DIR`` locator, keyed by the whole folder."""
+
+    def get_source_stamp(self) -> tuple:
+        return _folder_stamp(self._py_file)
+
 
 class _CacheImpl(caching.CompileResultCacheImpl):
-    _locator_classes = [caching.UserProvidedCacheLocator, _UserCacheLocator]
+    _locator_classes = [_ProvidedCacheLocator, _UserCacheLocator]
 
 
 class _FunctionCache(caching.FunctionCache):

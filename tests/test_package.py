@@ -239,3 +239,20 @@ def test_installed_distribution_is_the_one_imported():
     assert dist.metadata["Name"] == "sgdtails" and dist.version == sgdtails.__version__
     assert dist.entry_points.select(group="console_scripts", name="sgdtails")
     assert Path(sgdtails.__file__).name == "__init__.py" and (Path(sgdtails.__file__).parent / "py.typed").is_file()
+
+
+def test_a_kernel_cache_entry_goes_stale_when_a_sibling_module_changes(tmp_path):
+    # Kernels inline helpers from sibling modules (Philox, sin/cos, log/exp); Numba alone would
+    # keep a cached kernel whose inlined helper changed. The stamp covers the whole folder.
+    from sgdtails.simulator import _jit
+
+    (tmp_path / "kernel.py").write_text("x = 1\n")
+    (tmp_path / "helper.py").write_text("y = 1\n")
+    before = _jit._folder_stamp(str(tmp_path / "kernel.py"))
+    (tmp_path / "helper.py").write_text("y = 2  # changed\n")
+    assert _jit._folder_stamp(str(tmp_path / "kernel.py")) != before
+    (tmp_path / "notes.txt").write_text("not source")
+    names = [os.path.relpath(path, tmp_path) for path, _ in _jit._folder_stamp(str(tmp_path / "kernel.py"))]
+    assert names[:2] == ["helper.py", "kernel.py"]
+    assert os.path.join(os.pardir, "_philox.py") not in names  # tmp_path is not the engine's folder …
+    assert any(path.endswith("_explog.py") for path in names)  # … whose helpers are stamped as well
