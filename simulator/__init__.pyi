@@ -30,7 +30,6 @@ from .stable import sample_sas_range as sample_sas_range
 from .streaming import magnitude_error as magnitude_error
 from .streaming import streamed_magnitude_error as streamed_magnitude_error
 from .streaming import streamed_min_kappa as streamed_min_kappa
-from .streams import BLOCK_SIZE as BLOCK_SIZE
 from .streams import SeedLike as SeedLike
 from .streams import as_seed_sequence as as_seed_sequence
 from .sweep import Study as Study

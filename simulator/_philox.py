@@ -15,8 +15,8 @@ j mod 4 of Philox(c + 1 + ⌊j/4⌋, k), the counter added as a 256-bit integer 
 four 64-bit limbs), so ``philox_raw(k, c, n)`` equals ``Philox(key=k, counter=c).random_raw(n)``
 bit for bit and ``philox_uniform`` equals ``Generator(Philox(...)).random(n)`` (doubles
 (x >> 11)·2⁻⁵³ ∈ [0, 1)). The 64×64 → 128-bit products are one LLVM ``mul i128`` (a Numba
-intrinsic; Numba has no 128-bit integer type). This module is the engine's generator to be; the samplers do not use it yet
-(issue "engine speed").
+intrinsic; Numba has no 128-bit integer type). The samplers call :func:`fill_pairs` inside their
+kernels (stream layout: :mod:`sgdtails.simulator.streams`).
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from numba.extending import intrinsic
 
 from sgdtails.simulator._jit import jit, jit_inline
 
-__all__ = ["philox_raw", "philox_uniform"]
+__all__ = ["fill_pairs", "philox_raw", "philox_uniform"]
 
 _M0 = np.uint64(0xD2E7470EE14C6C93)
 _M1 = np.uint64(0xCA5A826395121157)
@@ -83,6 +83,54 @@ def _add_counter(c: np.ndarray, step: np.uint64) -> tuple[np.uint64, np.uint64, 
     carry = _ONE if (carry == _ONE and c2 == _ZERO) else _ZERO
     c3 = c[3] + carry
     return c0, c1, c2, c3
+
+
+_S53 = 1.0 / 9007199254740992.0  # 2⁻⁵³
+_SHIFT = np.uint64(11)
+
+
+@jit_inline
+def _closed(x: np.uint64) -> float:
+    """U = (x >> 11)·2⁻⁵³ ∈ [0, 1): NumPy's ``random()`` of a 64-bit word."""
+    return float(x >> _SHIFT) * _S53
+
+
+@jit_inline
+def _open(x: np.uint64) -> float:
+    """U° = ((x >> 11) + ½)·2⁻⁵³ ∈ (0, 1): never 0 or 1, for a logarithm."""
+    return (float(x >> _SHIFT) + 0.5) * _S53
+
+
+@jit_inline
+def fill_pairs(k0: np.uint64, k1: np.uint64, stream: int, first: int, m: int, u: np.ndarray, v: np.ndarray) -> None:
+    """Pairs ``first … first + m − 1`` of ``stream``: u[j] = U of raw word 2(first + j), v[j] = U° of word 2(first + j) + 1.
+
+    Raw word j of stream s is word j mod 4 of Philox(counter (1 + ⌊j/4⌋, s, 0, 0), key (k0, k1)),
+    i.e. ``numpy.random.Philox(key=k0 + 2⁶⁴k1, counter=s·2⁶⁴).random_raw`` (module docstring): one
+    Philox block serves two consecutive pairs.
+    """
+    c1 = np.uint64(stream)
+    z = _ZERO
+    j = 0
+    if first & 1 and m > 0:
+        _, _, w2, w3 = _block(np.uint64(first >> 1) + _ONE, c1, z, z, k0, k1, ROUNDS)
+        u[0] = _closed(w2)
+        v[0] = _open(w3)
+        j = 1
+    q = np.uint64((first + j) >> 1) + _ONE
+    blocks = (m - j) >> 1
+    for i in range(blocks):
+        w0, w1, w2, w3 = _block(q + np.uint64(i), c1, z, z, k0, k1, ROUNDS)
+        jj = j + 2 * i
+        u[jj] = _closed(w0)
+        v[jj] = _open(w1)
+        u[jj + 1] = _closed(w2)
+        v[jj + 1] = _open(w3)
+    j += 2 * blocks
+    if j < m:
+        w0, w1, _, _ = _block(q + np.uint64(blocks), c1, z, z, k0, k1, ROUNDS)
+        u[j] = _closed(w0)
+        v[j] = _open(w1)
 
 
 @jit

@@ -16,6 +16,11 @@ Algorithm: Chambers–Mallows–Stuck with V ~ U(−π/2, π/2), W ~ Exp(1),
 exact 2σ√W sin V (Box–Muller). cos V is computed as sin(π·min(U, 1−U)) from the uniform U, so it
 keeps full relative accuracy near V = ±π/2, where the largest |X| come from.
 
+Engine: one fused Numba kernel per law draws U and W = −log U° from Philox4x64-10 words addressed
+by the variate's index (:mod:`sgdtails.simulator.streams`) and applies the transform in the same
+tile, with vectorisable sin/cos, log and exp (:mod:`~sgdtails.simulator._trig`,
+:mod:`~sgdtails.simulator._explog`, ≤ 1 ulp each), over Numba's threads.
+
 Overflow: for small α the law puts mass beyond the largest float. Values are *saturated* to
 ±(largest finite value of the output dtype), never inf or NaN; float32 output is the float64 draw
 rounded and saturated the same way, so float32 is finite wherever float64 is.
@@ -23,14 +28,16 @@ rounded and saturated the same way, so float32 is finite wherever float64 is.
 from __future__ import annotations
 
 import math
-import threading
 
+import numba
 import numpy as np
 
 from sgdtails.simulator import streams
-from sgdtails.simulator._jit import jit
+from sgdtails.simulator._explog import exp, log_normal
+from sgdtails.simulator._jit import jit, jit_inline
+from sgdtails.simulator._philox import fill_pairs
 from sgdtails.simulator._trig import sincos
-from sgdtails.simulator.streams import BLOCK_SIZE, SeedLike
+from sgdtails.simulator.streams import SeedLike
 from sgdtails.simulator.validate import (
     check_alpha,
     check_dtype,
@@ -40,14 +47,18 @@ from sgdtails.simulator.validate import (
     check_size,
 )
 
-__all__ = ["sample_sas", "sample_sas_range", "sample_positive_stable", "sample_positive_stable_range"]
+__all__ = ["TILE", "sample_sas", "sample_sas_range", "sample_positive_stable", "sample_positive_stable_range"]
+
+TILE = 1024
+"""Variates per kernel tile: raw uniforms of one tile live in two small buffers, then the transform
+runs over them as SIMD code. A unit of work only; it never changes a number."""
 
 _HALF_GRID = 2.0**-54  # half the spacing of NumPy's uniform grid: stands in for U = 0
 
 
-@jit
-def _cms_prepare(u: np.ndarray, w: np.ndarray, alpha: float) -> None:
-    """In place: ``u`` ← sin(αV)/cos V and ``w`` ← cos((1−α)V)/(W cos V), V = π(U − ½).
+@jit_inline
+def _cms_terms(u: float, alpha: float) -> tuple[float, float]:
+    """(sin αV / cos V, cos((1−α)V) / cos V) for V = π(U − ½).
 
     Two sin/cos pairs: (cos V, |sin V|) = (sin, cos)(π·min(U, 1−U)) and (sin αV, cos αV); then
     cos((1−α)V) = cos V cos αV + sin V sin αV. The sum never cancels badly: it is at least
@@ -55,92 +66,83 @@ def _cms_prepare(u: np.ndarray, w: np.ndarray, alpha: float) -> None:
     third of |cos V cos αV| + |sin V sin αV|, so rounding is amplified at most ~3× (checked against
     the direct cosine in ``tests/test_stable.py``).
     """
-    for i in range(u.shape[0]):
-        h = u[i] - 0.5
-        m = max(0.5 - abs(h), _HALF_GRID)
-        cos_v, abs_sin_v = sincos(math.pi * m)
-        sin_a, cos_a = sincos(alpha * math.pi * h)
-        cos_1a = cos_v * cos_a + math.copysign(abs_sin_v, h) * sin_a
-        u[i] = sin_a / cos_v
-        w[i] = cos_1a / (w[i] * cos_v)
+    h = u - 0.5
+    m = max(0.5 - abs(h), _HALF_GRID)
+    cos_v, abs_sin_v = sincos(math.pi * m)
+    sin_a, cos_a = sincos(alpha * math.pi * h)
+    cos_1a = cos_v * cos_a + math.copysign(abs_sin_v, h) * sin_a
+    inv = 1.0 / cos_v
+    return sin_a * inv, cos_1a * inv
 
 
 @jit
-def _cms_cauchy(u: np.ndarray) -> None:
-    """In place: ``u`` ← tan V (α = 1)."""
+def _cms_prepare(u: np.ndarray, w: np.ndarray, alpha: float) -> None:
+    """In place: ``u`` ← sin(αV)/cos V and ``w`` ← cos((1−α)V)/(W cos V) (:func:`_cms_terms`; for tests)."""
     for i in range(u.shape[0]):
-        h = u[i] - 0.5
-        m = max(0.5 - abs(h), _HALF_GRID)
-        sc = sincos(math.pi * m)
-        u[i] = math.copysign(sc[1], h) / sc[0]
+        s, t = _cms_terms(u[i], alpha)
+        u[i] = s
+        w[i] = t / w[i]
 
 
-@jit
-def _cms_gauss(u: np.ndarray, w: np.ndarray) -> None:
-    """In place: ``u`` ← 2√W sin V (α = 2, N(0, 2))."""
-    for i in range(u.shape[0]):
-        h = u[i] - 0.5
-        m = 0.5 - abs(h)
-        u[i] = 2.0 * math.sqrt(w[i]) * math.copysign(sincos(math.pi * m)[1], h)
+@jit_inline
+def _clip(x: float, big: float) -> float:
+    """The value x saturated to [−big, big] (big: the output dtype's largest finite value)."""
+    return min(max(x, -big), big)
 
 
-@jit
-def _kanter(u: np.ndarray, w: np.ndarray, a: float) -> None:
-    """In place: ``u`` ← positive stable(a) by Kanter's formula with U ← πu, W ← w."""
+@jit(parallel=True)
+def _fill_sas(k0: np.uint64, k1: np.uint64, first: int, out: np.ndarray, alpha: float, scale: float,
+              big: float) -> None:
+    """out[i] = SαS(scale) variate ``first + i`` of the CMS stream, saturated at ±big.
+
+    Per variate: U and U° from raw words 2i, 2i + 1 (:func:`~sgdtails.simulator._philox.fill_pairs`),
+    W = −log U°, then Chambers–Mallows–Stuck. α = 2 is the exact 2√W sin V and α = 1 the exact tan V;
+    otherwise X = (sin αV / cos V)·exp(((1 − α)/α)·log(cos((1−α)V)/(W cos V))). X is 0 where sin αV
+    is (V = 0), whatever the power (no 0·inf).
+    """
+    n = out.shape[0]
+    b = (1.0 - alpha) / alpha
+    for t in numba.prange((n + TILE - 1) // TILE):
+        lo = t * TILE
+        m = min(TILE, n - lo)
+        u = np.empty(TILE)
+        w = np.empty(TILE)
+        fill_pairs(k0, k1, streams.STREAM_CMS, first + lo, m, u, w)
+        if alpha == 2.0:
+            for j in range(m):
+                h = u[j] - 0.5
+                sin_v = math.copysign(sincos(math.pi * (0.5 - abs(h)))[1], h)
+                out[lo + j] = _clip(scale * (2.0 * math.sqrt(-log_normal(w[j])) * sin_v), big)
+        elif alpha == 1.0:
+            for j in range(m):
+                h = u[j] - 0.5
+                sc = sincos(math.pi * max(0.5 - abs(h), _HALF_GRID))
+                out[lo + j] = _clip(scale * (math.copysign(sc[1], h) / sc[0]), big)
+        else:
+            for j in range(m):
+                s, r = _cms_terms(u[j], alpha)
+                x = s * exp(b * log_normal(r / -log_normal(w[j])))
+                out[lo + j] = _clip(scale * (0.0 if s == 0.0 else x), big)
+
+
+@jit(parallel=True)
+def _fill_positive(k0: np.uint64, k1: np.uint64, first: int, out: np.ndarray, a: float, big: float) -> None:
+    """out[i] = positive stable(a) variate ``first + i`` by Kanter's formula (U ← πU, W = −log U°)."""
+    n = out.shape[0]
     b = (1.0 - a) / a
-    for i in range(u.shape[0]):
-        x = max(u[i], _HALF_GRID)
-        s1 = sincos(math.pi * min(x, 1.0 - x))[0]  # sin U, accurate near U = π
-        sa = sincos(math.pi * a * x)[0]
-        sb = sincos(math.pi * (1.0 - a) * x)[0]
-        u[i] = math.exp(math.log(sa) - math.log(s1) / a + b * (math.log(sb) - math.log(w[i])))
-
-
-def _saturate(x: np.ndarray, out: np.ndarray) -> None:
-    """Copy ``x`` into ``out`` clipped to ±(largest finite value of out's dtype)."""
-    big = np.finfo(out.dtype).max
-    np.clip(x, -big, big, out=out, casting="unsafe")
-
-
-def _sas_block(alpha: float, scale: float, u: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Transform raw draws (``u`` uniform, ``w`` exponential) into SαS(scale); returns ``u``."""
-    if alpha == 2.0:
-        _cms_gauss(u, w)
-    elif alpha == 1.0:
-        _cms_cauchy(u)
-    else:
-        _cms_prepare(u, w, alpha)
-        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            np.log(w, out=w)
-            w *= (1.0 - alpha) / alpha
-            np.exp(w, out=w)
-            u *= w
-    if scale != 1.0:
-        u *= scale
-    return u
-
-
-def _fill_stream(
-    out: np.ndarray,
-    seq: np.random.SeedSequence,
-    stream: int,
-    first_block: int,
-    transform,
-    *,
-    threads: int | None = None,
-    blocks_per_task: int = 4,
-) -> None:
-    """Fill flat ``out`` with ``transform(u, w)`` of blocks ``first_block, …`` of ``stream``."""
-    local = threading.local()
-
-    def fill(block: int, start: int, stop: int) -> None:
-        n = stop - start
-        u, w = (b[:n] for b in streams.scratch(local, 2))
-        streams.block_generator(seq, stream, block, 0).random(out=u)
-        streams.block_generator(seq, stream, block, 1).standard_exponential(out=w)
-        _saturate(transform(u, w), out[start:stop])
-
-    streams.run_blocks(out.size, fill, first_block=first_block, threads=threads, blocks_per_task=blocks_per_task)
+    for t in numba.prange((n + TILE - 1) // TILE):
+        lo = t * TILE
+        m = min(TILE, n - lo)
+        u = np.empty(TILE)
+        w = np.empty(TILE)
+        fill_pairs(k0, k1, streams.STREAM_POSITIVE, first + lo, m, u, w)
+        for j in range(m):
+            x = max(u[j], _HALF_GRID)
+            s1 = sincos(math.pi * min(x, 1.0 - x))[0]  # sin U, accurate near U = π
+            sa = sincos(math.pi * a * x)[0]
+            sb = sincos(math.pi * (1.0 - a) * x)[0]
+            lw = log_normal(-log_normal(w[j]))
+            out[lo + j] = _clip(exp(log_normal(sa) - log_normal(s1) / a + b * (log_normal(sb) - lw)), big)
 
 
 def _check_range(start: object, stop: object) -> tuple[int, int]:
@@ -151,20 +153,16 @@ def _check_range(start: object, stop: object) -> tuple[int, int]:
     return lo, hi
 
 
-def _sample_range(start, stop, seed, dtype, stream, transform, threads, blocks_per_task) -> np.ndarray:
-    """Elements [start, stop) of a flat stream.
-
-    The covering blocks are drawn from the first one's start (at most one block's worth of extra
-    values), then sliced.
-    """
-    start, stop = _check_range(start, stop)
+def _sample_range(start: object, stop: object, seed: SeedLike, dtype: object, threads: int | None) -> tuple:
+    """Validated (first, out, k0, k1, big) for elements [start, stop) of a stream: ``out`` is empty, to fill."""
+    lo, hi = _check_range(start, stop)
+    if hi > streams.MAX_INDEX:
+        raise ValueError(f"stop must be at most 2^62, got {stop}")
     dt = check_dtype(dtype)
-    seq = streams.as_seed_sequence(seed)
-    first = start // BLOCK_SIZE
-    offset = start - first * BLOCK_SIZE
-    buf = np.empty(stop - first * BLOCK_SIZE, dtype=dt)  # element j of a block never depends on later ones
-    _fill_stream(buf, seq, stream, first, transform, threads=threads, blocks_per_task=blocks_per_task)
-    return buf[offset:] if offset else buf
+    key = streams.stream_key(streams.as_seed_sequence(seed))
+    if threads is not None:
+        check_int(threads, "threads", low=1)
+    return lo, np.empty(hi - lo, dtype=dt), key[0], key[1], float(np.finfo(dt).max)
 
 
 def sample_sas(
@@ -214,22 +212,20 @@ def sample_sas_range(
     seed: SeedLike = None,
     dtype: type | np.dtype = np.float64,
     threads: int | None = None,
-    blocks_per_task: int = 4,
 ) -> np.ndarray:
     """Elements ``[start, stop)`` of the flat SαS stream that :func:`sample_sas` draws from.
 
     With an int or ``SeedSequence`` seed, ``sample_sas_range(a, i, j, seed=s)`` equals
     ``sample_sas(a, n, seed=s).ravel()[i:j]`` for any ``n ≥ j``, computed without drawing the
-    other elements (only the :data:`~sgdtails.simulator.streams.BLOCK_SIZE` blocks that cover the range).
-    ``threads`` and ``blocks_per_task`` only split the work; they never change the numbers.
+    other elements (each variate is addressed by its index: :mod:`sgdtails.simulator.streams`).
+    ``threads`` (default: Numba's thread count) only splits the work; it never changes the numbers.
     """
     a = check_alpha(alpha)
     sigma = check_scale(scale)
-
-    def transform(u: np.ndarray, w: np.ndarray) -> np.ndarray:
-        return _sas_block(a, sigma, u, w)
-
-    return _sample_range(start, stop, seed, dtype, streams.STREAM_CMS, transform, threads, blocks_per_task)
+    first, out, k0, k1, big = _sample_range(start, stop, seed, dtype, threads)
+    with streams.kernel_threads(threads):
+        _fill_sas(k0, k1, first, out, a, sigma, big)
+    return out
 
 
 def sample_positive_stable(
@@ -268,15 +264,10 @@ def sample_positive_stable_range(
     seed: SeedLike = None,
     dtype: type | np.dtype = np.float64,
     threads: int | None = None,
-    blocks_per_task: int = 4,
 ) -> np.ndarray:
     """Elements ``[start, stop)`` of the flat positive stable stream (see :func:`sample_sas_range`)."""
     index = check_positive_index(a)
-
-    def transform(u: np.ndarray, w: np.ndarray) -> np.ndarray:
-        with np.errstate(over="ignore", divide="ignore"):
-            _kanter(u, w, index)
-        return u
-
-    return _sample_range(start, stop, seed, dtype, streams.STREAM_POSITIVE, transform, threads, blocks_per_task)
-
+    first, out, k0, k1, big = _sample_range(start, stop, seed, dtype, threads)
+    with streams.kernel_threads(threads):
+        _fill_positive(k0, k1, first, out, index, big)
+    return out

@@ -1,42 +1,49 @@
-"""Addressable random streams: one child stream per fixed-size block.
+"""Addressable random streams: every variate is a pure function of (seed, stream, index).
 
-Every sampler draws its raw variates (uniforms, exponentials) block by block. Variate kind ``k``
-of block ``b`` of stream ``s`` uses its own ``numpy.random.SeedSequence`` child, keyed by
-``(tag, s, b, k)`` under the caller's seed, so
+The engine's generator is Philox4x64-10 (:mod:`sgdtails.simulator._philox`), run inside the
+sampling kernels. A seed gives one 128-bit Philox key, :func:`stream_key`: the first two 64-bit
+words of ``SeedSequence(entropy, spawn_key=(*spawn_key, TAG)).generate_state``. Stream ``s`` of
+that key is ``numpy.random.Philox(key=key, counter=s·2⁶⁴)``: its raw word j is word j mod 4 of the
+Philox block at counter (1 + ⌊j/4⌋, s, 0, 0). Element i of a stream uses raw words 2i and 2i + 1
+(the variate's uniform and its exponential, or a Box–Muller pair shared by elements 2⌊i/2⌋ and
+2⌊i/2⌋ + 1 of the normal stream), so
 
-* the output is identical whatever the thread count or the number of blocks handled per task;
-* any block of a sample of any length can be regenerated alone (streaming d ≥ 10⁹, or splitting
-  one sample across machines): element ``i`` of a stream always comes from draw
-  ``i mod BLOCK_SIZE`` of block ``i // BLOCK_SIZE``;
-* a sample shorter than a block draws only the raw variates it uses.
+* the output is identical whatever the thread count or the split of the work into tiles or calls;
+* any range of a sample of any length is generated alone, without the elements before it
+  (streaming d ≥ 10⁹, or splitting one sample across machines);
+* nothing but the key is set up per call: no child ``SeedSequence`` per block, no array of raw
+  draws in memory.
 
-``BLOCK_SIZE`` is part of the mapping from seed to numbers: changing it changes every sample.
+Raw words become variates as NumPy does: U = (x >> 11)·2⁻⁵³ ∈ [0, 1) for angles (NumPy's
+``random()``) and U° = ((x >> 11) + ½)·2⁻⁵³ ∈ (0, 1) where a logarithm follows (W = −log U° is
+Exp(1), never 0 or inf; a Box–Muller radius √(−2 log U°) is finite).
 """
 from __future__ import annotations
 
 import numbers
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numba
 import numpy as np
 
 from sgdtails.simulator.validate import check_int
 
-__all__ = ["BLOCK_SIZE", "SeedLike", "as_seed_sequence", "block_generator", "run_blocks", "scratch"]
+__all__ = ["MAX_INDEX", "STREAM_CMS", "STREAM_NORMAL", "STREAM_POSITIVE", "SeedLike", "TAG", "as_seed_sequence",
+           "kernel_threads", "stream_key"]
 
-BLOCK_SIZE = 1 << 16
-"""Draws per stream block (fixed: it is part of the seed → sample mapping)."""
+TAG = 0x48545332
+"""Spawn-key word of the key's ``SeedSequence`` ("HTS2"): keeps it apart from a caller's own children."""
 
-_TAG = 0x48545331  # "HTS1": keeps our keys apart from a caller's own spawned children
+MAX_INDEX = 2**62
+"""Elements of a stream are indexed 0 … MAX_INDEX − 1."""
 
 SeedLike = None | int | np.integer | np.random.SeedSequence | np.random.Generator
 
-# Stream identifiers: which raw variates a block holds.
+# Stream identifiers: the second word of the Philox counter.
 STREAM_CMS = 0  # uniform angle + exponential, for symmetric α-stable draws
 STREAM_POSITIVE = 1  # uniform angle + exponential, for positive stable draws (Kanter)
-STREAM_NORMAL = 2  # standard normals, for elliptical vectors
+STREAM_NORMAL = 2  # Box–Muller pairs, for the Gaussian part of elliptical vectors
 
 
 def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
@@ -44,7 +51,7 @@ def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
 
     A ``Generator`` is advanced by four 64-bit draws, so passing the same generator twice gives
     two different samples (as NumPy users expect); an int or a ``SeedSequence`` gives the same
-    sample every time and makes blocks addressable across calls.
+    sample every time and makes ranges addressable across calls.
     """
     if isinstance(seed, np.random.SeedSequence):
         return seed
@@ -61,60 +68,29 @@ def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
     )
 
 
-def block_generator(seq: np.random.SeedSequence, stream: int, block: int, part: int = 0) -> np.random.Generator:
-    """The generator of variate ``part`` (0: uniforms, 1: exponentials) of block ``block`` of ``stream``.
+def stream_key(seq: np.random.SeedSequence) -> np.ndarray:
+    """The Philox key (two uint64 words, little-endian) of every stream drawn under ``seq``."""
+    child = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, TAG), pool_size=seq.pool_size)
+    return child.generate_state(2, dtype=np.uint64)
 
-    Keyed under ``seq``. Each kind of raw variate has its own generator, so the first L values of a
-    block can be drawn without drawing the rest (short samples stay cheap).
+
+@contextmanager
+def kernel_threads(threads: int | None) -> Iterator[None]:
+    """Run the enclosed Numba parallel kernels on ``threads`` threads (None: Numba's current count).
+
+    Numba's thread count is per calling thread, so this changes nothing for other threads. It
+    never changes a result: the kernels' outputs do not depend on how their work is split.
     """
-    child = np.random.SeedSequence(
-        seq.entropy, spawn_key=(*seq.spawn_key, _TAG, stream, block, part), pool_size=seq.pool_size
-    )
-    return np.random.Generator(np.random.PCG64(child))
-
-
-def scratch(local: threading.local, count: int) -> list[np.ndarray]:
-    """``count`` float64 buffers of ``BLOCK_SIZE`` owned by the calling thread (made on first use).
-
-    Reusing them across blocks avoids mapping and zeroing fresh pages for every block, which
-    costs as much as drawing the numbers. ``local`` belongs to one sampling call.
-    """
-    bufs = getattr(local, "bufs", None)
-    if bufs is None:
-        bufs = local.bufs = [np.empty(BLOCK_SIZE) for _ in range(count)]
-    return bufs
-
-
-def run_blocks(
-    n: int,
-    fill: Callable[[int, int, int], None],
-    *,
-    first_block: int = 0,
-    threads: int | None = None,
-    blocks_per_task: int = 4,
-) -> None:
-    """Call ``fill(block, start, stop)`` for the blocks covering ``n`` elements, in threads.
-
-    ``start``/``stop`` are offsets into the caller's output (0 … n); ``block`` counts from
-    ``first_block``. ``fill`` must release the GIL for the bulk of its work (NumPy's bit
-    generators and the project's ``nogil`` kernels do). ``threads`` defaults to Numba's thread
-    count (``NUMBA_NUM_THREADS``); neither it nor ``blocks_per_task`` changes the result.
-    """
-    n_blocks = -(-n // BLOCK_SIZE)
-    if n_blocks == 0:
+    if threads is None:
+        yield
         return
-    check_int(blocks_per_task, "blocks_per_task", low=1)
-
-    def task(t0: int) -> None:
-        for b in range(t0, min(t0 + blocks_per_task, n_blocks)):
-            fill(first_block + b, b * BLOCK_SIZE, min(n, (b + 1) * BLOCK_SIZE))
-
-    starts = range(0, n_blocks, blocks_per_task)
-    workers = min(numba.get_num_threads() if threads is None else threads, len(starts))
-    if workers <= 1:
-        for t0 in starts:
-            task(t0)
-        return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for fut in [pool.submit(task, t0) for t0 in starts]:
-            fut.result()
+    limit = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]  # the most threads Numba started
+    t = check_int(threads, "threads", low=1)
+    if t > limit:
+        raise ValueError(f"threads must be at most NUMBA_NUM_THREADS = {limit}, got {threads}")
+    before = numba.get_num_threads()
+    numba.set_num_threads(t)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
