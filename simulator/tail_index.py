@@ -93,10 +93,11 @@ not a 95 % interval. Cost: about one more pass over the data (G groups of n/G), 
 measured 1.3–1.5 × the time of α̂ alone.
 
 Measured coverage of the true α by ``ci`` (SαS samples, seeds 0–199, α = 1.3 / 1.7): ``"mmo"``
-n = 400: 0.97 / 0.98, n = 1000: 0.94 / 0.91, n = 5000: 0.95 / 0.955 (mean se 0.029 / 0.039 against
+n = 400: 0.97 / 0.98, n = 1000: 0.94 / 0.91, n = 5000: 0.95 / 0.955 (0.965 / 0.985 with engine 0.2) (mean se 0.029 / 0.039 against
 a seed-to-seed sd of α̂ of 0.031 / 0.041); ``"mmo_multivariate"`` 500 × 10: 0.94 / 0.93; ``"hill"``
-n = 5000: 0.94 / 0.90 (its tail bias, +0.14 at 1.7); ``"paper"`` 500 × 10: 0.925 / 0.91, 2000 × 10
-and 500 × 40 (100 seeds): 0.90–0.94. The paper's se is 10–25 % below the seed-to-seed sd: a
+n = 5000: 0.94 / 0.90 (its tail bias, +0.14 at 1.7); ``"paper"`` 500 × 10: 0.89 / 0.87 (seeds
+0–599, engine 0.2; 0.925 / 0.91 on seeds 0–199 of engine 0.1), 2000 × 10 and 500 × 40 (100 seeds):
+0.90–0.94. The paper's se is 10–25 % below the seed-to-seed sd: a
 group of N/G rows gets a smaller K1 set than N rows (K1 ≤ N/2), so its estimator is not the
 whole sample's at a smaller size, and the paper's α̂ does not shrink exactly like 1/√N either.
 

