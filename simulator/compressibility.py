@@ -9,12 +9,24 @@ Theorem 3). Figures 3 and S1 use ε = 0.1, p = 2.
 
 Range: every finite w (subnormal to ±max) and p > 0 has a well-defined answer. The budget
 ε^p Σ|w_i|^p is summed directly (scaled so that max|w_i| ∈ [1/2, 1)) when that is accurate, i.e. when
-ε^p 2^(−p) ≥ 2^(−900) (2^(−80) for float32 singular values or column norms) and, for p < 1, no
-nonzero scaled value underflows; otherwise (large p such as p = 3000, tiny ε, tiny p, subnormal
+ε^p 2^(−p) ≥ 2^(−900) (for every input dtype: the y are formed in float64) and, for p < 1, no
+nonzero scaled value underflows in float64; otherwise (large p such as p = 3000, tiny ε, tiny p, subnormal
 entries) the same selection runs on z_i = exp(p(log|w_i| − log max|w|) − p log ε) against the budget
 Σ exp(p(log|w_i| − log max|w|)) ∈ [1, d], which neither underflows nor overflows where it matters
 (entries too large ever to be pruned are capped at 2^1000). For ε < 1 at least one entry is always
 kept (κ ≥ 1/d), as the definition requires.
+
+float32. A float32 w is read as it is, never copied to float64: the selection forms each y = |w_i|^p
+(scaled) in float64 from the exactly widened entry and accumulates every sum in float64, so for
+``scheme="magnitude"`` and ``"nodes"`` κ of a float32 array is the exact κ of those float32 values, bit
+for bit the κ of ``w.astype(np.float64)``. Memory beyond the array: the histogram (one 65,536-bin row,
+1 MiB, per 2^20 entries: about one byte per entry), for p ∉ {1, 2} a 512 KiB float64 block of y, and the
+boundary bin's values; only the rare log-domain fallback above (extreme p or ε) allocates float64 work
+arrays of the array's size. ``"singular"`` takes the SVD in w's own precision (LAPACK's float32 SVD for
+a float32 w: its singular values carry float32 rounding, ~1e-7·σ_1, and differ from those of the
+float64 copy) and then selects exactly on those σ_i. Other real dtypes (float16, integers, bool) are
+converted to float64 on input (:func:`~sgdtails.simulator.validate.finite_array`), exactly except for
+integers beyond 2^53 (rounded to nearest); complex input is refused.
 """
 from __future__ import annotations
 
@@ -24,7 +36,7 @@ import numpy as np
 
 from sgdtails.simulator._layers import as_layers
 from sgdtails.simulator._select import finite_abs_max, log_pow_sum, max_prunable, min_nonzero_abs
-from sgdtails.simulator.masks import UNDERFLOW_FLOOR, node_norms, singular_values
+from sgdtails.simulator.masks import UNDERFLOW_FLOOR, node_norms, node_pow_sums, singular_values
 from sgdtails.simulator.validate import check_choice, check_eps, check_p, finite_array
 from sgdtails.simulator.vocabulary import SCHEMES
 
@@ -34,19 +46,20 @@ __all__ = ["min_kappa", "pruning_ratio", "scheme_values"]
 def scheme_values(w: object, scheme: str, p: float) -> tuple[np.ndarray, float]:
     """The values whose ℓp tail is the error of ``scheme``, and 1/max|value| to scale them by.
 
-    magnitude: the entries of all layers (signed; their magnitudes count); singular: σ_i(W);
-    nodes: the column norms ‖W(i)‖_p (divided by max|W|, as :func:`~sgdtails.simulator.masks.node_norms`
-    returns them). Returns ``(values, scale)``, scale a power of two with max|value|·scale ∈ [1/2, 1), or 0
-    when all values vanish. Singular values of a W with max|W| ≥ 2^960 come multiplied by an exact power of
-    two 2^(−j) (so that σ_1 does not overflow); the values of nodes at tiny p may be inf: :func:`min_kappa`
-    then works on logarithms instead.
+    magnitude: the entries of all layers (signed; their magnitudes count), in w's dtype (float32 kept,
+    without a copy for one contiguous array; layers of mixed dtypes are pooled as float64); singular:
+    σ_i(W) (float32 for a float32 W); nodes: the column norms ‖W(i)‖_p (divided by max|W|, as
+    :func:`~sgdtails.simulator.masks.node_norms` returns them). Returns ``(values, scale)``, scale a power
+    of two with max|value|·scale ∈ [1/2, 1), or 0 when all values vanish. Singular values of a W with
+    max|W| ≥ 2^960 come multiplied by an exact power of two 2^(−j) (so that σ_1 does not overflow); the
+    values of nodes at tiny p may be inf: :func:`min_kappa` then works on logarithms instead.
     """
     check_choice(scheme, "scheme", SCHEMES)
     if scheme == "magnitude":
         layers, _ = as_layers(w, finite=False)  # finiteness is checked in the max pass below
         flat = [x.ravel() for x in layers]
         v = flat[0] if len(flat) == 1 else np.concatenate(flat)
-        v = np.ascontiguousarray(v, dtype=np.float64)
+        v = np.ascontiguousarray(v)  # float32 stays float32: the kernels widen each entry, never the array
     else:
         A = finite_array(w, "w", ndim=2)
         if scheme == "singular":
@@ -90,7 +103,9 @@ def min_kappa(w: object, eps: float, *, p: float = 2.0, scheme: str = "magnitude
         k/d with k the smallest number kept such that the relative ℓp error is ≤ ε; then
         ``relative_error(w, prune_magnitude(w, min_kappa(w, eps)))`` ≤ ε (for k ≥ 1). k = 0 exactly
         when ε ≥ 1; for ε < 1, k ≥ 1. Any finite w (not all zeros) and p > 0 are accepted: extreme p
-        or magnitudes are handled in the scaled domain of the module docstring.
+        or magnitudes are handled in the scaled domain of the module docstring. A float32 w is
+        selected in place, with float64 arithmetic: for "magnitude" and "nodes" the result is that of
+        ``w.astype(np.float64)`` (module docstring, "float32"); other dtypes are converted to float64.
 
     Raises
     ------
@@ -120,12 +135,8 @@ def min_kappa(w: object, eps: float, *, p: float = 2.0, scheme: str = "magnitude
         return 0.0  # keeping nothing already has relative error 1
     if not _direct_ok(v, scale, q, ratio):
         with np.errstate(divide="ignore"):
-            return _robust_kappa(q * np.log(np.abs(v)), e, q)
-    if q == 2.0:
-        m = max_prunable(v, scale, True, ratio)
-    else:
-        with np.errstate(under="ignore"):
-            m = max_prunable(np.abs(v * scale) ** q, 1.0, False, ratio)
+            return _robust_kappa(q * np.log(np.abs(v), dtype=np.float64), e, q)  # float64 logs of float32 too
+    m = max_prunable(v, scale, q, ratio)  # y = (|v_i|·scale)^q per entry, in float64 (no array of y)
     return (v.size - min(m, v.size - 1)) / v.size  # ε < 1: pruning all (error 1) never qualifies
 
 
@@ -139,52 +150,47 @@ def _node_pow_sums(A: np.ndarray, q: float, ratio: float) -> np.ndarray | None:
 
     The q-th powers are summed directly (no q-th root taken and raised again, which would round twice
     and decide exact ties wrongly); the scaling is exact, so the selection sees the column sums of
-    |A|^q up to one common power of two. None when the budget or a live column's sum would underflow
-    (:func:`_direct_ok`'s rule), or for q < 1 a nonzero scaled entry is subnormal: then
+    |A|^q up to one common power of two. Each term is formed and summed in float64 from A as it is
+    (:func:`~sgdtails.simulator.masks.node_pow_sums`, the ranking of node pruning: a float32 A is not
+    copied). None when the budget would underflow (:func:`_direct_ok`'s rule) or the sums cannot be
+    trusted (a live column's sum underflows, or for q < 1 a nonzero scaled entry is subnormal): then
     :func:`_log_node_pow` ranks the columns instead.
     """
-    a = np.abs(A.astype(np.float64, copy=False))
-    top = float(np.max(a)) if a.size else 0.0
-    if top == 0.0:
+    y = node_pow_sums(A, q, 0)
+    if y is not None and not np.any(y):  # live columns have sums ≥ 2^-900: all columns are zero
         raise ValueError("w must not be all zeros (the relative error is undefined)")
-    if top < 2.0**-1000:
-        a = a * _SUBNORMAL_LIFT
-        top *= _SUBNORMAL_LIFT
-    scale = _pow2_scale(top)
-    if not _direct_ok(a.ravel(), scale, q, ratio):
-        return None
-    with np.errstate(under="ignore", over="ignore"):
-        s = a * scale
-        y = np.sum(s * s if q == 2.0 else s**q, axis=0)
-    live = np.any(a != 0.0, axis=0)
-    if not (np.isfinite(y).all() and np.all(~live | (y >= UNDERFLOW_FLOOR[np.dtype(np.float64)]))):
-        return None
-    return np.ascontiguousarray(y)
+    with np.errstate(under="ignore"):
+        if not ratio * 2.0**-q >= UNDERFLOW_FLOOR[np.dtype(np.float64)]:
+            return None
+    return y
 
 
 def _direct_ok(v: np.ndarray, scale: float, q: float, ratio: float) -> bool:
     """Whether the budget ratio·Σ(|v|·scale)^q and the prunable y are summed accurately in float64.
 
-    max|v|·scale ≥ 1/2, so Σy ≥ 2^(−q) and the budget is ≥ ratio·2^(−q): above 2^(−900) (float64;
-    2^(−80) for float32 values, :data:`~sgdtails.simulator.masks.UNDERFLOW_FLOOR`), a y lost to underflow
-    (< 2^(−1022), resp. 2^(−126)) is negligible against it. For q < 1 an underflowed y would not be
-    small (u^q ≫ u), so no nonzero |v|·scale may be subnormal.
+    The y are always formed in float64 (also for float32 v: the kernels widen each entry first), with
+    max|v|·scale ≥ 1/2, so Σy ≥ 2^(−q) and the budget is ≥ ratio·2^(−q): above 2^(−900)
+    (:data:`~sgdtails.simulator.masks.UNDERFLOW_FLOOR` of float64), a y lost to underflow (< 2^(−1022))
+    is negligible against it. For q < 1 an underflowed y would not be small (u^q ≫ u), so no nonzero
+    |v|·scale may be subnormal.
     """
-    info = np.finfo(v.dtype)  # y = (|v|·scale)^q is computed in v's dtype (float32 for float32 matrices)
-    if not scale <= float(info.max):
+    if not scale < math.inf:
         return False
     with np.errstate(under="ignore", over="ignore"):
-        if not ratio * 2.0**-q >= UNDERFLOW_FLOOR[v.dtype]:
+        if not ratio * 2.0**-q >= UNDERFLOW_FLOOR[np.dtype(np.float64)]:
             return False
         if q < 1.0:
-            return bool(min_nonzero_abs(v) * scale >= float(info.tiny))  # inf (no nonzero) passes
+            return bool(min_nonzero_abs(v) * scale >= _TINY64)  # inf (no nonzero) passes
     return True
 
 
+_TINY64 = float(np.finfo(np.float64).tiny)
+
+
 def _log_node_pow(A: np.ndarray, q: float) -> np.ndarray:
-    """Log Σ_i |A_ij|^q for each column j (−inf for a zero column), without under/overflow."""
+    """Log Σ_i |A_ij|^q for each column j (−inf for a zero column), without under/overflow (float64 logs)."""
     with np.errstate(divide="ignore"):
-        return log_pow_sum(np.log(np.abs(A.astype(np.float64, copy=False))), q, axis=0)
+        return log_pow_sum(np.log(np.abs(A), dtype=np.float64), q, axis=0)
 
 
 def _robust_kappa(ly: np.ndarray, e: float, q: float) -> float:

@@ -17,6 +17,12 @@ pruned weights pruned while training goes on). κ is always the kept fraction.
 
 Ties are broken by position (a stable choice, the same on every run). With ``center="median"``
 the ranking is of |w − median(w)| (the experiments' median centring).
+
+float32. Masks of a float32 w are those of ``w.astype(np.float64)``: magnitudes |w_i| are exact in
+float32 and ranked as they are (no copy beyond |w|); centred deviations |w_i − c| are formed in float64
+(a float32 difference could round two distinct deviations to a tie); node norms are ranked by their
+float64 sums of p-th powers, formed entry by entry without a float64 copy of w
+(:func:`~sgdtails.simulator._select.column_pow_sums`). The SVD of a float32 matrix is LAPACK's float32 SVD.
 """
 from __future__ import annotations
 
@@ -28,7 +34,7 @@ from typing import Any, overload
 import numpy as np
 
 from sgdtails.simulator._layers import as_layers, rebuild
-from sgdtails.simulator._select import log_pow_sum, min_nonzero_abs
+from sgdtails.simulator._select import column_pow_sums, finite_abs_max, log_pow_sum, min_nonzero_abs
 from sgdtails.simulator.validate import check_choice, check_kappa, check_p, finite_array
 from sgdtails.simulator.vocabulary import CENTERS, NODE_AXES, SCOPES, SINGULAR_COUNTS
 
@@ -43,6 +49,7 @@ __all__ = [
     "node_mask",
     "log_node_norms",
     "node_norms",
+    "node_pow_sums",
     "node_sums_ok",
     "singular_projector",
     "singular_values",
@@ -82,7 +89,7 @@ def layer_masks(
 ) -> list[np.ndarray]:
     """Masks of magnitude pruning of validated ``layers`` centred on ``centers`` (shapes of the layers)."""
     check_choice(scope, "scope", SCOPES)
-    dev = [np.abs(x - c).ravel() for x, c in zip(layers, centers)]
+    dev = [_deviation(x, c) for x, c in zip(layers, centers)]
     if scope == "global":
         if not np.isscalar(kappa):
             raise ValueError("kappa must be one value for scope='global'")
@@ -95,6 +102,17 @@ def layer_masks(
             raise ValueError(f"kappa must have one value per layer ({len(layers)}), got {len(kappas)}")
         masks = [_top_mask(d, keep_count(k, d.size)) for d, k in zip(dev, kappas)]
     return [m.reshape(x.shape) for m, x in zip(masks, layers)]
+
+
+def _deviation(x: np.ndarray, c: float) -> np.ndarray:
+    """|x − c| flattened: |x| in x's own dtype for c = 0 (exact), else formed in float64.
+
+    A float32 difference x − c rounds to float32, which can turn two distinct deviations into a tie
+    and keep the wrong one; in float64 the ranking is that of ``x.astype(np.float64)``.
+    """
+    if c == 0.0:
+        return np.abs(x).ravel()
+    return np.abs(x - np.float64(c)).ravel()  # a float32 x is promoted (NumPy scalars keep their type)
 
 
 @overload
@@ -130,7 +148,8 @@ def magnitude_mask(
 
     Returns
     -------
-    A boolean array per layer, in the structure of ``w``.
+    A boolean array per layer, in the structure of ``w``. A float32 layer is ranked exactly as its
+    float64 copy would be (module docstring, "float32").
     """
     layers, seq = as_layers(w)
     return rebuild(layer_masks(layers, kappa, scope, centers_of(layers, center)), seq, w)
@@ -197,6 +216,11 @@ def node_mask(W: object, kappa: float, *, p: float = 2.0, by: str = "columns") -
     Returns
     -------
     numpy.ndarray of bool, the shape of ``W``: True on the kept columns (rows).
+
+    The nodes are ranked by Σ_i (|W_ij|·2^(−e))^p, 2^(−e) the power of two putting max|W| in [1/2, 1):
+    the p-th powers of their norms up to one exact common factor, formed and summed in float64 (also for
+    a float32 W, which is not copied), with no p-th root to round. Where those sums under- or overflow
+    (extreme p) the nodes are ranked by :func:`log_node_norms` instead.
     """
     return nodes_kept(finite_array(W, "W", ndim=2), kappa, p, by)
 
@@ -207,12 +231,41 @@ def nodes_kept(A: np.ndarray, kappa: float, p: float, by: str) -> np.ndarray:
     q = check_p(p)
     check_choice(by, "by", NODE_AXES)
     axis = 0 if by == "columns" else 1
-    with np.errstate(over="ignore", under="ignore"):
-        norms = node_norms(A, q, axis)
-    if not node_sums_ok(A, norms, q, axis):  # extreme p for these data: rank by log norms
-        norms = log_node_norms(A, q, axis)
-    keep = _top_mask(norms, keep_count(kappa, norms.size))
+    ranks = node_pow_sums(A, q, axis)
+    if ranks is None:  # extreme p for these data: rank by log norms
+        ranks = log_node_norms(A, q, axis)
+    keep = _top_mask(ranks, keep_count(kappa, ranks.size))
     return np.broadcast_to(keep[None, :] if axis == 0 else keep[:, None], A.shape)
+
+
+_SUBNORMAL_LIFT = 2.0**600  # exact; lifts a subnormal max|A| (≥ 2^-1074) into the normal range
+
+
+def node_pow_sums(A: np.ndarray, p: float, axis: int) -> np.ndarray | None:
+    """Σ (|a|·2^(−e))^p over each column (axis=0) or row (axis=1) of a finite float32/float64 ``A``, in float64.
+
+    2^(−e) is the power of two with max|A|·2^(−e) ∈ [1/2, 1) (an exact scaling, so the sums rank the
+    nodes as their ℓp norms do). Every term is formed from the exactly widened entry and summed in
+    float64 in index order (:func:`~sgdtails.simulator._select.column_pow_sums`): a float32 ``A`` gives
+    the bits of its float64 copy, and no float64 copy of it is made. None where the sums cannot be
+    trusted: a node with a nonzero entry whose sum is not finite or below :data:`UNDERFLOW_FLOOR`
+    (float64), or for p < 1 a nonzero scaled entry that is subnormal (u^p ≫ u is lost).
+    """
+    B = A if axis == 0 else A.T  # the rows of A are the columns of its transpose (a view)
+    top = finite_abs_max(B.ravel(order="K"))
+    if top == 0.0:
+        return np.zeros(B.shape[1])
+    if top < 2.0**-1000:  # float64 only (a float32 is never below 2^-149)
+        B = B * _SUBNORMAL_LIFT
+        top *= _SUBNORMAL_LIFT
+    scale = 2.0 ** -math.frexp(top)[1]
+    with np.errstate(under="ignore"):
+        if p < 1.0 and not min_nonzero_abs(B) * scale >= float(np.finfo(np.float64).tiny):
+            return None
+    sums, live = column_pow_sums(B, scale, p)
+    if not (np.isfinite(sums).all() and np.all(~live | (sums >= UNDERFLOW_FLOOR[np.dtype(np.float64)]))):
+        return None
+    return sums
 
 
 def singular_rank(kappa: float, m: int, n: int, count: str = "values") -> int:

@@ -14,6 +14,12 @@ r"""Pruning schemes and the relative ℓp compression error (docs/theory.md §2)
 the floating-point product 0.14·100 is 14.000000000000002 (see :func:`keep_count`). What each scheme keeps is a public
 object of :mod:`sgdtails.simulator.masks` (a mask, or the singular-value projector); the
 functions here apply it.
+
+dtypes: float32 weights stay float32 (the pruned arrays are float32, and the entries kept are those of
+``w.astype(np.float64)``: see :mod:`sgdtails.simulator.masks`); every other real dtype (float16,
+integers, bool) is converted to float64 first, as by :func:`~sgdtails.simulator.validate.finite_array`
+(exact, but for integers beyond 2^53), and complex or non-numeric input is refused with ValueError.
+:func:`relative_error` and :func:`lp_norm` compute in float64 whatever the input.
 """
 from __future__ import annotations
 
@@ -76,8 +82,9 @@ def prune_magnitude(
 
     Returns
     -------
-    The pruned weights in the structure of ``w`` (an array, or a list/tuple of arrays); the kept
-    entries are :func:`sgdtails.simulator.magnitude_mask`.
+    The pruned weights in the structure of ``w`` (an array, or a list/tuple of arrays), each in its
+    layer's dtype (float32 stays float32; a centre is cast to it); the kept entries are
+    :func:`sgdtails.simulator.magnitude_mask`.
     """
     layers, seq = as_layers(w)
     if centers is None:
@@ -136,7 +143,8 @@ def prune_nodes(W: object, kappa: float, *, p: float = 2.0, by: str = "columns")
 
     Returns
     -------
-    ``W`` times :func:`sgdtails.simulator.node_mask` (pruned entries become 0).
+    ``W`` times :func:`sgdtails.simulator.node_mask` (pruned entries become 0), in W's dtype (float32 stays
+    float32; the columns are ranked in float64, :func:`sgdtails.simulator.node_mask`).
     """
     A = finite_array(W, "W", ndim=2)
     return A * nodes_kept(A, kappa, p, by)
