@@ -18,29 +18,18 @@ from __future__ import annotations
 import argparse
 import math
 import platform
-import time
 import tracemalloc
 from collections.abc import Callable
 from functools import partial
 
 import numba
 import numpy as np
+from _timing import best  # benchmarks/_timing.py (scripts run from benchmarks/)
 
 from sgdtails.simulator import pruning_ratio, sample_weights
 
 F32_MAX = float(np.finfo(np.float32).max)
 F32_TINY = float(np.finfo(np.float32).tiny)
-
-
-def best(fn: Callable[[], object], repeat: int) -> float:
-    """Best wall time of ``repeat`` calls of ``fn`` after one warm-up call, in seconds."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def peak_bytes(fn: Callable[[], object]) -> int:

@@ -9,21 +9,11 @@ n)`` (one Numba call, single thread) for n = 250,000 (a 500×500 matrix) and n =
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+from _timing import best  # benchmarks/_timing.py (scripts run from benchmarks/)
 
 from sgdtails.simulator._philox import philox_raw
-
-
-def _best(fn, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> None:
@@ -35,8 +25,8 @@ def main() -> None:
     print("|---|---|---|---|")
     for n in (250_000, 10_000_000):
         assert np.array_equal(philox_raw(key, counter, n), np.random.Philox(key=key, counter=counter).random_raw(n))
-        base = _best(lambda n=n: np.random.Philox(key=key, counter=counter).random_raw(n), args.repeat)
-        ours = _best(lambda n=n: philox_raw(key, counter, n), args.repeat)
+        base = best(lambda n=n: np.random.Philox(key=key, counter=counter).random_raw(n), args.repeat)
+        ours = best(lambda n=n: philox_raw(key, counter, n), args.repeat)
         print(f"| {n:,} | {base * 1e3:.2f} ms | {ours * 1e3:.2f} ms | {base / ours:.2f}× |")
 
 

@@ -12,24 +12,14 @@ import argparse
 import os
 import platform
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
 import scipy
+from _timing import best  # benchmarks/_timing.py (scripts run from benchmarks/)
 from scipy import stats
 
-from sgdtails.simulator import min_kappa, pruning_ratio, sample_sas, sample_weights
-
-
-def best(fn, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+from sgdtails.simulator import STRUCTURES, min_kappa, pruning_ratio, sample_sas, sample_weights
 
 
 def numpy_cms(alpha: float, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -64,16 +54,28 @@ def figure_s1_numpy(alphas: np.ndarray, size: int, seed: int) -> list[float]:
     return [numpy_pruning_ratio(w) for a in alphas for w in numpy_structures(a, (size, size), rng)]
 
 
-def figure_s1_ours(alphas: np.ndarray, size: int, seed: int, threads: int) -> list[float]:
-    def cell(i: int) -> list[float]:
+def figure_s1_ours(alphas: np.ndarray, size: int, seed: int) -> list[float]:
+    """The Figure S1 kernel with sgdtails, cell after cell (each kernel runs on Numba's threads)."""
+    out = []
+    for i, a in enumerate(alphas):
         ss = np.random.SeedSequence(seed, spawn_key=(i,))
-        return [
-            pruning_ratio(sample_weights(alphas[i], (size, size), structure=s, seed=ss), 0.1)
-            for s in ("iid", "column", "layer")
-        ]
+        out += [pruning_ratio(sample_weights(a, (size, size), structure=s, seed=ss), 0.1) for s in STRUCTURES]
+    return out
 
-    with ThreadPoolExecutor(threads) as pool:
-        return [r for rows in pool.map(cell, range(len(alphas))) for r in rows]
+
+def figure_s1_stages(alphas: np.ndarray, size: int, seed: int) -> dict[str, float]:
+    """Where the Figure S1 kernel's time goes: seconds in each sampler and in the selection, summed over α."""
+    stages = dict.fromkeys([*(f"sample {s}" for s in STRUCTURES), "pruning_ratio (3 matrices)"], 0.0)
+    for i, a in enumerate(alphas):
+        ss = np.random.SeedSequence(seed, spawn_key=(i,))
+        for s in STRUCTURES:
+            t0 = time.perf_counter()
+            w = sample_weights(a, (size, size), structure=s, seed=ss)
+            t1 = time.perf_counter()
+            pruning_ratio(w, 0.1)
+            stages[f"sample {s}"] += t1 - t0
+            stages["pruning_ratio (3 matrices)"] += time.perf_counter() - t1
+    return stages
 
 
 def _selection_rows(d_select: int, repeat: int) -> list[tuple[str, str, float, float]]:
@@ -84,6 +86,15 @@ def _selection_rows(d_select: int, repeat: int) -> list[tuple[str, str, float, f
     t_mk = best(lambda: min_kappa(x, 0.1), repeat)
     label = f"min_kappa, d = {d_select:.0e}, p = 2"
     return [(label, "np.partition of |x|² (one selection)", t_part, t_mk), (label, "np.sort of |x|²", t_sort, t_mk)]
+
+
+def _pruning_ratio_row(repeat: int) -> tuple[str, str, float, float]:
+    """``pruning_ratio`` of one 500×500 i.i.d. matrix (d = 2.5·10⁵, the Figure S1 cell) against np.partition."""
+    w = sample_weights(1.8, (500, 500), seed=5)
+    y = (w * w).ravel()
+    t_part = best(lambda: np.partition(y.copy(), y.size // 2), 10 * repeat) - best(lambda: y.copy(), 10 * repeat)
+    t_ours = best(lambda: pruning_ratio(w, 0.1), 10 * repeat)
+    return "pruning_ratio, d = 2.5e5, p = 2", "np.partition of |w|² (one selection)", t_part, t_ours
 
 
 def main() -> None:
@@ -108,11 +119,13 @@ def main() -> None:
     ]
 
     rows += _selection_rows(d_select, args.repeat)  # its 10⁸-entry arrays are freed on return
+    rows.append(_pruning_ratio_row(args.repeat))
 
     alphas = np.random.default_rng(3).uniform(1.75, 2.0, n_alpha)
     t_s1_np = best(lambda: figure_s1_numpy(alphas, 500, 4), 1)
-    t_s1 = best(lambda: figure_s1_ours(alphas, 500, 4, numba.get_num_threads()), args.repeat)
+    t_s1 = best(lambda: figure_s1_ours(alphas, 500, 4), args.repeat)
     rows.append((f"Figure S1 kernel, {n_alpha} α × 3 structures × 500²", "NumPy CMS + sort", t_s1_np, t_s1))
+    stages = figure_s1_stages(alphas, 500, 4)
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"numba threads {numba.get_num_threads()}; numpy {np.__version__}, scipy {scipy.__version__}, "
@@ -120,6 +133,9 @@ def main() -> None:
     print("\n| task | baseline | baseline (s) | sgdtails (s) | speed-up |\n|---|---|---:|---:|---:|")
     for task, base, tb, to in rows:
         print(f"| {task} | {base} | {tb:.3f} | {to:.3f} | {tb / to:.1f}× |")
+    print("\nFigure S1 kernel by stage (one timed pass, s):\n\n| stage | s | per matrix (ms) |\n|---|---:|---:|")
+    for name, t in stages.items():
+        print(f"| {name} | {t:.3f} | {t / n_alpha * 1e3 / (3 if name.startswith('pruning') else 1):.2f} |")
 
 
 if __name__ == "__main__":

@@ -90,6 +90,18 @@ def _clip(x: float, big: float) -> float:
     return min(max(x, -big), big)
 
 
+@jit_inline
+def _tile_pairs(k0: np.uint64, k1: np.uint64, stream: int, first: int, n: int,
+                t: int) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """Tile t of a fill of n variates from ``first`` on: (offset, length m, U, U°) of its variates."""
+    lo = t * TILE
+    m = min(TILE, n - lo)
+    u = np.empty(TILE)
+    w = np.empty(TILE)
+    fill_pairs(k0, k1, stream, first + lo, m, u, w)
+    return lo, m, u, w
+
+
 @jit(parallel=True)
 def _fill_sas(k0: np.uint64, k1: np.uint64, first: int, out: np.ndarray, alpha: float, scale: float,
               big: float) -> None:
@@ -103,11 +115,7 @@ def _fill_sas(k0: np.uint64, k1: np.uint64, first: int, out: np.ndarray, alpha: 
     n = out.shape[0]
     b = (1.0 - alpha) / alpha
     for t in numba.prange((n + TILE - 1) // TILE):
-        lo = t * TILE
-        m = min(TILE, n - lo)
-        u = np.empty(TILE)
-        w = np.empty(TILE)
-        fill_pairs(k0, k1, streams.STREAM_CMS, first + lo, m, u, w)
+        lo, m, u, w = _tile_pairs(k0, k1, streams.STREAM_CMS, first, n, t)
         if alpha == 2.0:
             for j in range(m):
                 h = u[j] - 0.5
@@ -131,11 +139,7 @@ def _fill_positive(k0: np.uint64, k1: np.uint64, first: int, out: np.ndarray, a:
     n = out.shape[0]
     b = (1.0 - a) / a
     for t in numba.prange((n + TILE - 1) // TILE):
-        lo = t * TILE
-        m = min(TILE, n - lo)
-        u = np.empty(TILE)
-        w = np.empty(TILE)
-        fill_pairs(k0, k1, streams.STREAM_POSITIVE, first + lo, m, u, w)
+        lo, m, u, w = _tile_pairs(k0, k1, streams.STREAM_POSITIVE, first, n, t)
         for j in range(m):
             x = max(u[j], _HALF_GRID)
             s1 = sincos(math.pi * min(x, 1.0 - x))[0]  # sin U, accurate near U = π
