@@ -171,9 +171,8 @@ def _fill_raw(key: np.ndarray, counter: np.ndarray, first: int, out: np.ndarray,
 @jit
 def _raw_to_uniform(raw: np.ndarray, out: np.ndarray) -> None:
     """Doubles (x >> 11)·2⁻⁵³ ∈ [0, 1), NumPy's ``random()`` of a 64-bit generator."""
-    scale = 1.0 / 9007199254740992.0
     for i in range(raw.shape[0]):
-        out[i] = float(raw[i] >> np.uint64(11)) * scale
+        out[i] = _closed(raw[i])
 
 
 def _words(value: object, count: int, name: str) -> np.ndarray:

@@ -4,9 +4,9 @@ The engine's generator is Philox4x64-10 (:mod:`sgdtails.simulator._philox`), run
 sampling kernels. A seed gives one 128-bit Philox key, :func:`stream_key`: the first two 64-bit
 words of ``SeedSequence(entropy, spawn_key=(*spawn_key, TAG)).generate_state``. Stream ``s`` of
 that key is ``numpy.random.Philox(key=key, counter=s·2⁶⁴)``: its raw word j is word j mod 4 of the
-Philox block at counter (1 + ⌊j/4⌋, s, 0, 0). Element i of a stream uses raw words 2i and 2i + 1
-(the variate's uniform and its exponential, or a Box–Muller pair shared by elements 2⌊i/2⌋ and
-2⌊i/2⌋ + 1 of the normal stream), so
+Philox block at counter (1 + ⌊j/4⌋, s, 0, 0). Variate i of the stable streams uses raw words 2i (its
+uniform) and 2i + 1 (its exponential); normals come in Box–Muller pairs, pair k (words 2k, 2k + 1)
+giving normals 2k (cosine part) and 2k + 1 (sine part). So
 
 * the output is identical whatever the thread count or the split of the work into tiles or calls;
 * any range of a sample of any length is generated alone, without the elements before it
