@@ -222,7 +222,8 @@ def sample_sas_range(
     With an int or ``SeedSequence`` seed, ``sample_sas_range(a, i, j, seed=s)`` equals
     ``sample_sas(a, n, seed=s).ravel()[i:j]`` for any ``n ≥ j``, computed without drawing the
     other elements (each variate is addressed by its index: :mod:`sgdtails.simulator.streams`).
-    ``threads`` (default: Numba's thread count) only splits the work; it never changes the numbers.
+    ``threads`` (default: Numba's thread count, at most ``NUMBA_NUM_THREADS``) only splits the work; it
+    never changes the numbers.
     """
     a = check_alpha(alpha)
     sigma = check_scale(scale)

@@ -78,16 +78,15 @@ def stream_key(seq: np.random.SeedSequence) -> np.ndarray:
 def kernel_threads(threads: int | None) -> Iterator[None]:
     """Run the enclosed Numba parallel kernels on ``threads`` threads (None: Numba's current count).
 
-    Numba's thread count is per calling thread, so this changes nothing for other threads. It
-    never changes a result: the kernels' outputs do not depend on how their work is split.
+    At most ``NUMBA_NUM_THREADS`` (the threads Numba started) are used. Numba's thread count is per
+    calling thread, so this changes nothing for other threads. It never changes a result: the
+    kernels' outputs do not depend on how their work is split.
     """
     if threads is None:
         yield
         return
     limit = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]  # the most threads Numba started
-    t = check_int(threads, "threads", low=1)
-    if t > limit:
-        raise ValueError(f"threads must be at most NUMBA_NUM_THREADS = {limit}, got {threads}")
+    t = min(check_int(threads, "threads", low=1), limit)
     before = numba.get_num_threads()
     numba.set_num_threads(t)
     try:

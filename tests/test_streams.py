@@ -39,8 +39,10 @@ def test_identical_for_thread_counts_and_range_splits():
 def test_thread_count_is_validated():
     with pytest.raises(ValueError, match="threads"):
         sample_sas_range(1.3, 0, 10, seed=1, threads=0)
-    with pytest.raises(ValueError, match="NUMBA_NUM_THREADS"):
-        sample_sas_range(1.3, 0, 10, seed=1, threads=10_000)
+    with pytest.raises(ValueError, match="threads"):
+        sample_sas_range(1.3, 0, 10, seed=1, threads=1.5)
+    # more threads than Numba started: capped at NUMBA_NUM_THREADS, same numbers
+    np.testing.assert_array_equal(sample_sas_range(1.3, 0, 5000, seed=1, threads=10_000), sample_sas(1.3, 5000, seed=1))
 
 
 def test_identical_under_numba_num_threads_env():
