@@ -48,10 +48,13 @@ count of each ratio and 0.01 for ``alpha_rows``):
   layer is called ``column`` about as often as the test's size (2–11 % at 0.05, measured in
   :func:`dependence_test`).
 
-Measured accuracy (references = 4; 20 seeds per case; right / ambiguous / wrong): at α = 1.5, i.i.d.
-layers 20/0/0 (256 × 128) and 19/0/1 (128 × 256), ``column`` layers 20/0/0 and 20/0/0; at α = 1.8,
-i.i.d. 19/0/1 and 12/5/3, ``column`` 15/2/3 and 16/4/0. The likelihood alone (before the test
-decided) got 19, 18, 18, 15 and 17, 10, 15, 11 of 20 right on the same layers. On the 14.2 M-parameter
+Measured accuracy (``benchmarks/diagnose_accuracy.py``, engine 0.2; references = 4; 20 seeds per
+case; right / ambiguous / wrong, no ``none``): at α = 1.5, i.i.d. layers 20/0/0 (256 × 128) and
+19/0/1 (128 × 256), ``column`` layers 20/0/0 and 20/0/0; at α = 1.8, i.i.d. 19/1/0 and 14/3/3,
+``column`` 11/1/8 and 9/10/1 (the test's power against ``column`` at 1.8 is about 64 %, so a third
+of those layers are called ``iid``). The likelihood alone (``closest``) got 19, 18, 15, 18 and 18,
+17, 12, 15 of 20 right on the same layers. (Engine 0.1, other draws: 20/0/0, 19/0/1, 20/0/0, 20/0/0
+and 19/0/1, 12/5/3, 15/2/3, 16/4/0.) On the 14.2 M-parameter
 FCN4 benchmark (i.i.d. SαS(1.8) layers) the four large layers are diagnosed ``iid`` (one was
 ``column`` before) and the 10 × 2048 last one ``ambiguous``.
 

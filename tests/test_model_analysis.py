@@ -132,11 +132,10 @@ def _diagnose(w: np.ndarray, seed: int, alpha: float | None = None) -> dict:
 
 @pytest.mark.parametrize("alpha", [1.5, 1.8])
 def test_iid_and_column_layers_are_diagnosed_as_such(alpha):
-    # Measured (20 seeds per case, shapes 256 × 128 and 128 × 256, references=4): right / ambiguous / wrong
-    # iid 20/0/0 and 19/0/1, column 20/0/0 and 20/0/0 at α = 1.5; iid 19/0/1 and 12/5/3, column 15/2/3 and
-    # 16/4/0 at α = 1.8. Without the iid test deciding (likelihood alone) 12 of these 16 were right at α = 1.5.
-    # Matrix seed 12 at α = 1.8 is a 1-in-500 draw (one entry 48 × the next largest: it prunes 99.997 %), which
-    # no reference reproduces: "none".
+    # Measured (benchmarks/diagnose_accuracy.py, 20 seeds per case, shapes 256 × 128 and 128 × 256,
+    # references=4): right / ambiguous / wrong iid 20/0/0 and 19/0/1, column 20/0/0 and 20/0/0 at α = 1.5;
+    # iid 19/1/0 and 14/3/3, column 11/1/8 and 9/10/1 at α = 1.8. With the iid test's step removed from
+    # diagnose (likelihood alone) this test fails at both α.
     right = 0
     for shape in SHAPES:
         for structure in ("iid", "column"):
