@@ -37,8 +37,9 @@ def _fill_normals(k0: np.uint64, k1: np.uint64, first: int, out: np.ndarray, fac
     """out[i] = N(0, 1) variate ``first + i`` of the normal stream × factors[((first + i) // div) % len(factors)].
 
     Box–Muller on pair p = ⌊i/2⌋ (angle U from raw word 2p, radius √(−2 log U°) from word 2p + 1):
-    element 2p is r cos(2πU − π), element 2p + 1 is r sin(2πU − π). Exact, and vectorised
-    (2–3× faster here than a ziggurat). Products beyond ±big saturate.
+    element 2p is r cos(2πU − π), element 2p + 1 is r sin(2πU − π): exact, and vectorised (the
+    sin/cos and log of :mod:`~sgdtails.simulator._trig`, :mod:`~sgdtails.simulator._explog`).
+    Products beyond ±big saturate.
     """
     n = out.shape[0]
     mod = factors.shape[0]
