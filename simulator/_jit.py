@@ -18,6 +18,7 @@ elsewhere inline too), so editing any of them recompiles the kernels that might 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +26,7 @@ import numba
 from numba.core import caching
 from numba.misc.appdirs import AppDirs
 
-__all__ = ["cache_folder", "jit", "jit_inline"]
+__all__ = ["cache_folder", "jit", "jit_inline", "may_enter_pool"]
 
 
 def cache_folder() -> str:
@@ -92,3 +93,14 @@ def jit(func: Callable | None = None, **kwargs: Any) -> Any:
 def jit_inline(func: Callable) -> Any:
     """A helper that is always inlined into its caller (lets LLVM vectorise the caller's loop)."""
     return _compile(func, {"inline": "always", "cache": True, "error_model": "numpy"})
+
+
+def may_enter_pool() -> bool:
+    """Whether the calling thread may run the engine's parallel kernels: only the main thread does.
+
+    Numba's workqueue threading layer (its fallback where neither OpenMP nor TBB loads, e.g. macOS
+    without libomp) aborts the process when two Python threads enter it at once. Called from any
+    other thread (Dask thread workers, a user's thread pool, which already run in parallel), the
+    kernels run their serial twins: the same numbers, since no result depends on the work split.
+    """
+    return threading.current_thread() is threading.main_thread()

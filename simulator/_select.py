@@ -27,7 +27,7 @@ from collections.abc import Iterator
 import numba
 import numpy as np
 
-from sgdtails.simulator._jit import jit
+from sgdtails.simulator._jit import jit, may_enter_pool
 
 __all__ = ["CHUNK", "INPUT_DTYPES", "N_BINS", "POW_BLOCK", "Histogram", "column_pow_sums", "finite_abs_max", "gather",
            "histogram", "keys_of", "log_pow_sum", "max_prunable", "min_nonzero_abs", "smallest_sum"]
@@ -142,8 +142,8 @@ def _column_sums_f(A: np.ndarray, scale: float, square: bool, out: np.ndarray, l
         live[j] = alive
 
 
-# Each kernel twice: parallel over rows for long inputs, serial for one row, so that short inputs
-# never enter Numba's thread pool (whose default layer must not be entered from two Python threads).
+# Each kernel twice: parallel over rows for long inputs in the main thread, serial for one row or off
+# the main thread (_jit.may_enter_pool: Numba's workqueue layer must not be entered from two threads).
 histogram = jit(parallel=True)(_histogram)
 histogram_window = jit(parallel=True)(_histogram_window)
 gather = jit(parallel=True)(_gather)
@@ -194,7 +194,7 @@ def min_nonzero_abs(x: np.ndarray) -> float:
 def finite_abs_max(x: np.ndarray) -> float:
     """Max |x_i| of a 1-D float32 or float64 array in one pass; raises ValueError if some entry is not finite."""
     _kernel_input(x)
-    m, z = (_abs_max_parallel if x.shape[0] > CHUNK else _abs_max_serial)(x)
+    m, z = (_abs_max_parallel if x.shape[0] > CHUNK and may_enter_pool() else _abs_max_serial)(x)
     if z != 0.0:
         raise ValueError("w contains NaN or inf")
     return float(m)
@@ -220,7 +220,7 @@ class Histogram:
         """Histogram a 1-D float32 or float64 ``x`` (y as in :func:`histogram`); returns its per-row counts and sums."""
         _kernel_input(x)
         counts, sums = self._rows(x)
-        (histogram if counts.shape[0] > 1 else _histogram_serial)(x, scale, square, counts, sums)
+        (histogram if counts.shape[0] > 1 and may_enter_pool() else _histogram_serial)(x, scale, square, counts, sums)
         self._accumulate(counts, sums)
         return counts, sums
 
@@ -230,7 +230,7 @@ class Histogram:
         counts, sums = self._rows(x)
         buf = np.empty((counts.shape[0], min(CHUNK, x.shape[0])))
         fill = np.zeros(counts.shape[0], dtype=np.int64)
-        kernel = histogram_window if counts.shape[0] > 1 else _histogram_window_serial
+        kernel = histogram_window if counts.shape[0] > 1 and may_enter_pool() else _histogram_window_serial
         kernel(x, scale, square, counts, sums, lo, hi, buf, fill)
         self._accumulate(counts, sums)
         return np.concatenate([buf[r, : fill[r]] for r in range(counts.shape[0])])
@@ -270,7 +270,7 @@ def _histogram_of(x: np.ndarray, scale: float, square: bool) -> tuple[Histogram,
     """(histogram of ``x``, its per-row counts): :meth:`Histogram.add` into a new histogram, without its totals' copy."""
     _kernel_input(x)
     counts, sums = Histogram._rows(x)
-    (histogram if counts.shape[0] > 1 else _histogram_serial)(x, scale, square, counts, sums)
+    (histogram if counts.shape[0] > 1 and may_enter_pool() else _histogram_serial)(x, scale, square, counts, sums)
     return Histogram.of_rows(counts, sums), counts
 
 
@@ -280,7 +280,7 @@ def gather_range(x: np.ndarray, scale: float, square: bool, counts: np.ndarray, 
     per_row = counts[:, lo : hi + 1].sum(axis=1)
     offsets = np.concatenate(([0], np.cumsum(per_row)[:-1])).astype(np.int64)
     out = np.empty(int(per_row.sum()), dtype=np.float64)
-    (gather if offsets.shape[0] > 1 else _gather_serial)(x, scale, square, lo, hi, offsets, out)
+    (gather if offsets.shape[0] > 1 and may_enter_pool() else _gather_serial)(x, scale, square, lo, hi, offsets, out)
     return out
 
 

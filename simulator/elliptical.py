@@ -23,7 +23,7 @@ from sgdtails.simulator._explog import log_normal
 from sgdtails.simulator._jit import jit
 from sgdtails.simulator._philox import fill_pairs
 from sgdtails.simulator._trig import sincos
-from sgdtails.simulator.stable import TILE, _clip, sample_positive_stable_range, sample_sas
+from sgdtails.simulator.stable import TILE, _clip, fill_kernel, sample_positive_stable_range, sample_sas
 from sgdtails.simulator.streams import SeedLike
 from sgdtails.simulator.validate import check_alpha, check_choice, check_dtype, check_scale, check_size
 from sgdtails.simulator.vocabulary import STRUCTURES
@@ -31,7 +31,6 @@ from sgdtails.simulator.vocabulary import STRUCTURES
 __all__ = ["sample_elliptical", "sample_weights"]
 
 
-@jit(parallel=True)
 def _fill_normals(k0: np.uint64, k1: np.uint64, first: int, out: np.ndarray, factors: np.ndarray, div: int,
                   big: float) -> None:
     """out[i] = N(0, 1) variate ``first + i`` of the normal stream × factors[((first + i) // div) % len(factors)].
@@ -79,13 +78,16 @@ def _fill_normals(k0: np.uint64, k1: np.uint64, first: int, out: np.ndarray, fac
                     f = factors[k]
 
 
+_NORMAL_KERNELS = (jit(_fill_normals), jit(parallel=True)(_fill_normals))  # serial, parallel (stable.fill_kernel)
+
+
 def _scaled_normals(
     seq: np.random.SeedSequence, n: int, factors: np.ndarray, div: int, dtype: np.dtype
 ) -> np.ndarray:
     """Flat N(0, 1) stream of length n, element i multiplied by factors[(i // div) % len(factors)]."""
     out = np.empty(n, dtype=dtype)
     key = streams.stream_key(seq)
-    _fill_normals(key[0], key[1], 0, out, np.ascontiguousarray(factors, dtype=np.float64), int(div),
+    fill_kernel(_NORMAL_KERNELS, n)(key[0], key[1], 0, out, np.ascontiguousarray(factors, dtype=np.float64), int(div),
                   float(np.finfo(dtype).max))
     return out
 

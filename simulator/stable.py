@@ -34,7 +34,7 @@ import numpy as np
 
 from sgdtails.simulator import streams
 from sgdtails.simulator._explog import exp, log_normal
-from sgdtails.simulator._jit import jit, jit_inline
+from sgdtails.simulator._jit import jit, jit_inline, may_enter_pool
 from sgdtails.simulator._philox import fill_pairs
 from sgdtails.simulator._trig import sincos
 from sgdtails.simulator.streams import SeedLike
@@ -102,7 +102,6 @@ def _tile_pairs(k0: np.uint64, k1: np.uint64, stream: int, first: int, n: int,
     return lo, m, u, w
 
 
-@jit(parallel=True)
 def _fill_sas(k0: np.uint64, k1: np.uint64, first: int, out: np.ndarray, alpha: float, scale: float,
               big: float) -> None:
     """out[i] = SαS(scale) variate ``first + i`` of the CMS stream, saturated at ±big.
@@ -133,7 +132,6 @@ def _fill_sas(k0: np.uint64, k1: np.uint64, first: int, out: np.ndarray, alpha: 
                 out[lo + j] = _clip(scale * (0.0 if s == 0.0 else x), big)
 
 
-@jit(parallel=True)
 def _fill_positive(k0: np.uint64, k1: np.uint64, first: int, out: np.ndarray, a: float, big: float) -> None:
     """out[i] = positive stable(a) variate ``first + i`` by Kanter's formula (U ← πU, W = −log U°)."""
     n = out.shape[0]
@@ -147,6 +145,17 @@ def _fill_positive(k0: np.uint64, k1: np.uint64, first: int, out: np.ndarray, a:
             sb = sincos(math.pi * (1.0 - a) * x)[0]
             lw = log_normal(-log_normal(w[j]))
             out[lo + j] = _clip(exp(log_normal(sa) - log_normal(s1) / a + b * (log_normal(sb) - lw)), big)
+
+
+# Each fill kernel twice: over Numba's threads, and serial (a prange is a range there) for one tile
+# or off the main thread (:func:`~sgdtails.simulator._jit.may_enter_pool`). Same numbers either way.
+_SAS_KERNELS = (jit(_fill_sas), jit(parallel=True)(_fill_sas))
+_POSITIVE_KERNELS = (jit(_fill_positive), jit(parallel=True)(_fill_positive))
+
+
+def fill_kernel(kernels: tuple, n: int):  # noqa: ANN201 — a Numba dispatcher
+    """The parallel one of a (serial, parallel) kernel pair for more than one tile in the main thread, else the serial one."""
+    return kernels[1] if n > TILE and may_enter_pool() else kernels[0]
 
 
 def _check_range(start: object, stop: object) -> tuple[int, int]:
@@ -229,7 +238,7 @@ def sample_sas_range(
     sigma = check_scale(scale)
     first, out, k0, k1, big = _sample_range(start, stop, seed, dtype, threads)
     with streams.kernel_threads(threads):
-        _fill_sas(k0, k1, first, out, a, sigma, big)
+        fill_kernel(_SAS_KERNELS, out.size)(k0, k1, first, out, a, sigma, big)
     return out
 
 
@@ -274,5 +283,5 @@ def sample_positive_stable_range(
     index = check_positive_index(a)
     first, out, k0, k1, big = _sample_range(start, stop, seed, dtype, threads)
     with streams.kernel_threads(threads):
-        _fill_positive(k0, k1, first, out, index, big)
+        fill_kernel(_POSITIVE_KERNELS, out.size)(k0, k1, first, out, index, big)
     return out

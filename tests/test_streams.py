@@ -149,3 +149,28 @@ def test_positive_and_normal_streams_are_numpys_philox():
     key = stream_key(as_seed_sequence(6))
     bg = np.random.Philox(key=key, counter=np.array([0, STREAM_NORMAL, 0, 0], dtype=np.uint64))
     np.testing.assert_array_equal(philox_raw(key, STREAM_NORMAL << 64, 9, first=3), bg.random_raw(12)[3:])
+
+
+def test_only_the_main_thread_enters_numbas_thread_pool(monkeypatch):
+    # Numba's workqueue layer (its fallback without OpenMP/TBB) aborts when two Python threads enter
+    # it at once: off the main thread the samplers run their serial kernels, with the same numbers.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sgdtails.simulator import _jit, stable
+
+    ref = sample_sas(1.4, 50_000, seed=3)
+    with ThreadPoolExecutor(2) as pool:
+        assert not pool.submit(_jit.may_enter_pool).result()
+        same = [f.result() for f in [pool.submit(sample_sas, 1.4, 50_000, seed=3) for _ in range(4)]]
+    assert _jit.may_enter_pool()
+    for x in same:
+        np.testing.assert_array_equal(x, ref)
+
+    def no_pool(*args):
+        raise AssertionError("the parallel kernel was entered")
+
+    monkeypatch.setattr(stable, "_SAS_KERNELS", (stable._SAS_KERNELS[0], no_pool))
+    with ThreadPoolExecutor(1) as pool:
+        np.testing.assert_array_equal(pool.submit(sample_sas, 1.4, 50_000, seed=3).result(), ref)
+    with pytest.raises(AssertionError, match="parallel kernel"):
+        sample_sas(1.4, 50_000, seed=3)  # the main thread does use it (more than one tile)
