@@ -166,16 +166,18 @@ def _check_range(start: object, stop: object) -> tuple[int, int]:
     return lo, hi
 
 
-def _sample_range(start: object, stop: object, seed: SeedLike, dtype: object, threads: int | None) -> tuple:
-    """Validated (first, out, k0, k1, big) for elements [start, stop) of a stream: ``out`` is empty, to fill."""
+def _sample_range(kernels: tuple, start: object, stop: object, seed: SeedLike, dtype: object, threads: int | None,
+                  *params: float) -> np.ndarray:
+    """Elements [start, stop) of a stream, filled by ``kernel(k0, k1, start, out, *params, big)`` of the pair ``kernels``."""
     lo, hi = _check_range(start, stop)
     if hi > streams.MAX_INDEX:
         raise ValueError(f"stop must be at most 2^62, got {stop}")
     dt = check_dtype(dtype)
     key = streams.stream_key(streams.as_seed_sequence(seed))
-    if threads is not None:
-        check_int(threads, "threads", low=1)
-    return lo, np.empty(hi - lo, dtype=dt), key[0], key[1], float(np.finfo(dt).max)
+    out = np.empty(hi - lo, dtype=dt)
+    with streams.kernel_threads(threads):  # validates threads
+        fill_kernel(kernels, out.size)(key[0], key[1], lo, out, *params, float(np.finfo(dt).max))
+    return out
 
 
 def sample_sas(
@@ -236,10 +238,7 @@ def sample_sas_range(
     """
     a = check_alpha(alpha)
     sigma = check_scale(scale)
-    first, out, k0, k1, big = _sample_range(start, stop, seed, dtype, threads)
-    with streams.kernel_threads(threads):
-        fill_kernel(_SAS_KERNELS, out.size)(k0, k1, first, out, a, sigma, big)
-    return out
+    return _sample_range(_SAS_KERNELS, start, stop, seed, dtype, threads, a, sigma)
 
 
 def sample_positive_stable(
@@ -281,7 +280,4 @@ def sample_positive_stable_range(
 ) -> np.ndarray:
     """Elements ``[start, stop)`` of the flat positive stable stream (see :func:`sample_sas_range`)."""
     index = check_positive_index(a)
-    first, out, k0, k1, big = _sample_range(start, stop, seed, dtype, threads)
-    with streams.kernel_threads(threads):
-        fill_kernel(_POSITIVE_KERNELS, out.size)(k0, k1, first, out, index, big)
-    return out
+    return _sample_range(_POSITIVE_KERNELS, start, stop, seed, dtype, threads, index)
