@@ -14,11 +14,19 @@ inline helpers from sibling modules (the Philox generator, sin/cos, log/exp): a 
 leave a stale kernel in use. Every cached kernel is therefore keyed by the content hashes of all
 ``.py`` files in its folder and in the engine's folder (``simulator/``, whose helpers kernels
 elsewhere inline too), so editing any of them recompiles the kernels that might use it.
+
+Twins. Several kernels are compiled twice from one Python function, serial and ``parallel=True``.
+Numba names a cache entry by the function's qualified name and keys it by signature, CPU and
+bytecode, not by the compile options: the two twins shared one entry, and whichever was compiled
+second loaded the other's machine code (a "parallel" kernel that ran on one thread, or a serial
+twin that entered the thread pool from a worker thread). The parallel twin is therefore compiled
+from a copy of the function whose qualified name ends in ``__parallel``: its own cache entry.
 """
 from __future__ import annotations
 
 import os
 import threading
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -73,8 +81,25 @@ class _FunctionCache(caching.FunctionCache):
     _impl_class = _CacheImpl
 
 
+PARALLEL_SUFFIX = "__parallel"
+"""Ends the qualified name, hence the cache entry, of a kernel's ``parallel=True`` twin (module docstring)."""
+
+
+def _parallel_twin(func: Callable) -> Callable:
+    """A copy of ``func`` (same code, globals, defaults) whose qualified name ends in :data:`PARALLEL_SUFFIX`."""
+    twin = types.FunctionType(func.__code__, func.__globals__, func.__name__, func.__defaults__,
+                              func.__closure__)
+    twin.__qualname__ = func.__qualname__ + PARALLEL_SUFFIX
+    twin.__doc__ = func.__doc__
+    twin.__kwdefaults__ = func.__kwdefaults__
+    twin.__module__ = func.__module__
+    return twin
+
+
 def _compile(func: Callable, options: dict[str, Any]) -> Any:
     cache = options.pop("cache", True)
+    if options.get("parallel"):
+        func = _parallel_twin(func)
     dispatcher = numba.njit(**options)(func)
     if cache:
         # What ``Dispatcher.enable_caching`` does, with the locators above instead of the in-tree one.

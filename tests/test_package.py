@@ -256,3 +256,57 @@ def test_a_kernel_cache_entry_goes_stale_when_a_sibling_module_changes(tmp_path)
     assert names[:2] == ["helper.py", "kernel.py"]
     assert os.path.join(os.pardir, "_philox.py") not in names  # tmp_path is not the engine's folder …
     assert any(path.endswith("_explog.py") for path in names)  # … whose helpers are stamped as well
+
+
+TWINS = """import numba
+from sgdtails.simulator._jit import jit
+
+
+def _total(x):
+    s = 0.0
+    for i in numba.prange(x.shape[0]):
+        s += x[i]
+    return s
+
+
+serial = jit(_total)
+parallel = jit(parallel=True)(_total)
+"""
+_RUN_TWIN = """import numba, numpy as np, twins
+kernel = twins.{which}
+assert kernel(np.ones(5000)) == 5000.0
+try:
+    layer = numba.threading_layer()
+except ValueError:  # no parallel code ran in this process
+    layer = None
+print(len(kernel.stats.cache_hits), layer is not None)
+"""
+
+
+@pytest.mark.parametrize(("first", "then"), [("parallel", "serial"), ("serial", "parallel")])
+def test_serial_and_parallel_twins_never_load_each_others_cached_code(tmp_path, first, then):
+    # Numba names a cache entry by qualname and keys it by signature, not by parallel=True: the
+    # twin compiled second used to load the first one's code (a cache hit) in a fresh process.
+    (tmp_path / "twins.py").write_text(TWINS)
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(tmp_path)}
+    runs = []
+    for which in (first, then, then):
+        proc = subprocess.run([sys.executable, "-c", _RUN_TWIN.format(which=which)], cwd=tmp_path,
+                              env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        runs.append(proc.stdout.split())
+    then_parallel = then == "parallel"
+    assert runs[0] == ["0", str(not then_parallel)]  # the first twin compiled (a miss) and cached
+    assert runs[1] == ["0", str(then_parallel)]  # the second is a miss too: it has its own entry …
+    assert runs[2] == ["1", str(then_parallel)]  # … which its next process loads
+
+
+def test_every_engine_kernel_pair_has_two_cache_entries():
+    from sgdtails.simulator import _select, elliptical, stable
+
+    pairs = [stable._SAS_KERNELS, stable._POSITIVE_KERNELS, elliptical._NORMAL_KERNELS,
+             (_select._histogram_serial, _select.histogram), (_select._histogram_window_serial, _select.histogram_window),
+             (_select._gather_serial, _select.gather), (_select._abs_max_serial, _select._abs_max_parallel)]
+    for serial, parallel in pairs:
+        assert not serial.targetoptions.get("parallel") and parallel.targetoptions.get("parallel")
+        assert serial._cache._cache_file._index_path != parallel._cache._cache_file._index_path
