@@ -14,9 +14,15 @@ Word numbering follows ``numpy.random.Philox(key=k, counter=c)``: raw word j (j 
 j mod 4 of Philox(c + 1 + ⌊j/4⌋, k), the counter added as a 256-bit integer (carries across its
 four 64-bit limbs), so ``philox_raw(k, c, n)`` equals ``Philox(key=k, counter=c).random_raw(n)``
 bit for bit and ``philox_uniform`` equals ``Generator(Philox(...)).random(n)`` (doubles
-(x >> 11)·2⁻⁵³ ∈ [0, 1)). The 64×64 → 128-bit products are one LLVM ``mul i128`` (a Numba
-intrinsic; Numba has no 128-bit integer type). The samplers call :func:`fill_pairs` inside their
-kernels (stream layout: :mod:`sgdtails.simulator.streams`).
+(x >> 11)·2⁻⁵³ ∈ [0, 1)). The samplers call :func:`fill_pairs` inside their kernels (stream
+layout: :mod:`sgdtails.simulator.streams`).
+
+Two forms of one function. :func:`_block` (any number of rounds, for :func:`philox_raw`) takes each
+64×64 → 128-bit product as one LLVM ``mul i128`` (a Numba intrinsic; Numba has no 128-bit integer
+type), which stays scalar. :func:`_block10`, used by :func:`fill_pairs`, writes the ten rounds out
+and forms each product from four 32×32 → 64-bit products (:func:`_mulhilo32`), which LLVM turns
+into SIMD code across consecutive blocks (``vpmuludq``): about a third faster per word here. Both
+are tested against ``numpy.random.Philox`` word for word.
 """
 from __future__ import annotations
 
@@ -56,6 +62,59 @@ def _mulhilo_intrinsic(typingctx, a, b):  # noqa: ARG001 — Numba's intrinsic s
 
 
 _mulhilo: Any = intrinsic(_mulhilo_intrinsic)  # called as _mulhilo(a, b) inside kernels
+
+
+_LOW32 = np.uint64(0xFFFFFFFF)
+_S32 = np.uint64(32)
+_M0_LO, _M0_HI = _M0 & _LOW32, _M0 >> _S32
+_M1_LO, _M1_HI = _M1 & _LOW32, _M1 >> _S32
+
+
+@jit_inline
+def _mulhilo32(a_lo: np.uint64, a_hi: np.uint64, b: np.uint64) -> tuple[np.uint64, np.uint64]:
+    """(high, low) 64-bit words of a·b for a = a_hi·2³² + a_lo, from four exact 32×32-bit products.
+
+    With b = b_hi·2³² + b_lo: the middle column (ll >> 32) + low32(lh) + low32(hl) < 3·2³² carries
+    into the high word, which is hh + (lh >> 32) + (hl >> 32) + (middle >> 32) (no overflow: the
+    product is below 2¹²⁸); the low word is middle·2³² + low32(ll) mod 2⁶⁴.
+    """
+    b_lo = b & _LOW32
+    b_hi = b >> _S32
+    ll = a_lo * b_lo
+    lh = a_lo * b_hi
+    hl = a_hi * b_lo
+    hh = a_hi * b_hi
+    mid = (ll >> _S32) + (lh & _LOW32) + (hl & _LOW32)
+    return hh + (lh >> _S32) + (hl >> _S32) + (mid >> _S32), (mid << _S32) | (ll & _LOW32)
+
+
+@jit_inline
+def _round(c0: np.uint64, c1: np.uint64, c2: np.uint64, c3: np.uint64, k0: np.uint64,
+           k1: np.uint64) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
+    """One Philox4x64 round (module docstring) under the round key (k0, k1), SIMD-friendly products."""
+    hi0, lo0 = _mulhilo32(_M0_LO, _M0_HI, c0)
+    hi1, lo1 = _mulhilo32(_M1_LO, _M1_HI, c2)
+    return hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
+
+
+@jit_inline
+def _block10(c0: np.uint64, c1: np.uint64, c2: np.uint64, c3: np.uint64, k0: np.uint64,
+             k1: np.uint64) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
+    """Philox4x64-10 of the counter under the key: :func:`_block` with ten rounds, written out.
+
+    A loop over the rounds (as in :func:`_block`) keeps LLVM from vectorising the caller's loop
+    over blocks; ten explicit rounds let it.
+    """
+    c0, c1, c2, c3 = _round(c0, c1, c2, c3, k0, k1)
+    c0, c1, c2, c3 = _round(c0, c1, c2, c3, k0 + _W0, k1 + _W1)
+    c0, c1, c2, c3 = _round(c0, c1, c2, c3, k0 + np.uint64(2) * _W0, k1 + np.uint64(2) * _W1)
+    c0, c1, c2, c3 = _round(c0, c1, c2, c3, k0 + np.uint64(3) * _W0, k1 + np.uint64(3) * _W1)
+    c0, c1, c2, c3 = _round(c0, c1, c2, c3, k0 + np.uint64(4) * _W0, k1 + np.uint64(4) * _W1)
+    c0, c1, c2, c3 = _round(c0, c1, c2, c3, k0 + np.uint64(5) * _W0, k1 + np.uint64(5) * _W1)
+    c0, c1, c2, c3 = _round(c0, c1, c2, c3, k0 + np.uint64(6) * _W0, k1 + np.uint64(6) * _W1)
+    c0, c1, c2, c3 = _round(c0, c1, c2, c3, k0 + np.uint64(7) * _W0, k1 + np.uint64(7) * _W1)
+    c0, c1, c2, c3 = _round(c0, c1, c2, c3, k0 + np.uint64(8) * _W0, k1 + np.uint64(8) * _W1)
+    return _round(c0, c1, c2, c3, k0 + np.uint64(9) * _W0, k1 + np.uint64(9) * _W1)
 
 
 @jit_inline
@@ -113,14 +172,14 @@ def fill_pairs(k0: np.uint64, k1: np.uint64, stream: int, first: int, m: int, u:
     z = _ZERO
     j = 0
     if first & 1 and m > 0:
-        _, _, w2, w3 = _block(np.uint64(first >> 1) + _ONE, c1, z, z, k0, k1, ROUNDS)
+        _, _, w2, w3 = _block10(np.uint64(first >> 1) + _ONE, c1, z, z, k0, k1)
         u[0] = _closed(w2)
         v[0] = _open(w3)
         j = 1
     q = np.uint64((first + j) >> 1) + _ONE
     blocks = (m - j) >> 1
     for i in range(blocks):
-        w0, w1, w2, w3 = _block(q + np.uint64(i), c1, z, z, k0, k1, ROUNDS)
+        w0, w1, w2, w3 = _block10(q + np.uint64(i), c1, z, z, k0, k1)
         jj = j + 2 * i
         u[jj] = _closed(w0)
         v[jj] = _open(w1)
@@ -128,7 +187,7 @@ def fill_pairs(k0: np.uint64, k1: np.uint64, stream: int, first: int, m: int, u:
         v[jj + 1] = _open(w3)
     j += 2 * blocks
     if j < m:
-        w0, w1, _, _ = _block(q + np.uint64(blocks), c1, z, z, k0, k1, ROUNDS)
+        w0, w1, _, _ = _block10(q + np.uint64(blocks), c1, z, z, k0, k1)
         u[j] = _closed(w0)
         v[j] = _open(w1)
 
