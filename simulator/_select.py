@@ -35,7 +35,9 @@ __all__ = ["CHUNK", "INPUT_DTYPES", "N_BINS", "POW_BLOCK", "Histogram", "column_
 CHUNK = 1 << 20
 N_BINS = 1 << 16
 _SHIFT = np.uint64(47)
-_RUN = 16  # entries counted before a run is copied (gather)
+_ABS_BITS = np.uint64(0x7FFFFFFFFFFFFFFF)  # all bits of a float64 but its sign
+_INF_BITS = np.uint64(0x7FF0000000000000)  # the bits of +inf; NaNs lie above
+_INF_KEY = 0x7FF0000000000000 >> 47  # the bin of +inf
 POW_BLOCK = 1 << 16
 """Entries whose y = (|x|·scale)^q NumPy forms at a time for q ∉ {1, 2} (a float64 buffer of 512 KiB)."""
 INPUT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -76,47 +78,46 @@ def _histogram_window(
             k = np.float64(y).view(np.uint64) >> _SHIFT
             counts[c, k] += 1
             sums[c, k] += y
-            if k >= lo and k <= hi:
-                buf[c, j] = y
-                j += 1
+            buf[c, j] = y  # branch-free: j < i − c·CHUNK + 1 ≤ the row's length, so always in bounds
+            j += (k >= lo) & (k <= hi)
         fill[c] = j
 
 
-def _gather(x: np.ndarray, scale: float, square: bool, lo: int, hi: int, offsets: np.ndarray, out: np.ndarray) -> None:
-    """Copy the y of chunk c whose bin is in [lo, hi] to out[offsets[c]:…], in index order.
+def _gather(x: np.ndarray, scale: float, square: bool, lo: int, hi: int, starts: np.ndarray, ends: np.ndarray,
+            out: np.ndarray, fill: np.ndarray) -> None:
+    """Copy the y of chunk c whose bin is in [lo, hi] to out[starts[c]:ends[c]], in index order; fill[c] ← how many.
 
-    Bin [lo, hi] is the value range [y_lo, y_hi) (bits order non-negative floats), so each run of
-    _RUN entries is first counted with a vectorised compare and copied only if it has a hit.
+    Bins [lo, hi] hold the y in [y_lo, y_top] (bits order non-negative floats; keys are the top 16
+    bits, as in :func:`_histogram`), y_top the largest float of bin hi, or inf when bin hi holds inf
+    (its upper end would be a NaN). Branch-free: each y is stored in the chunk's next free slot,
+    which advances only on a hit and never past ends[c].
+    :func:`gather_range` sets ends[c] two slots past the region's expected hits, so a count that
+    disagrees with the histogram's shows in ``fill`` and is never written out of bounds.
     """
     n = x.shape[0]
     y_lo = np.uint64(lo << _SHIFT).view(np.float64)
-    y_hi = np.uint64((hi + 1) << _SHIFT).view(np.float64)
-    for c in numba.prange(offsets.shape[0]):
-        j = offsets[c]
-        end = min(n, (c + 1) * CHUNK)
-        for r0 in range(c * CHUNK, end, _RUN):
-            r1 = min(end, r0 + _RUN)
-            hits = 0
-            for i in range(r0, r1):
-                y = _value(x[i], scale, square)
-                hits += (y >= y_lo) & (y < y_hi)
-            if hits:
-                for i in range(r0, r1):
-                    y = _value(x[i], scale, square)
-                    if y >= y_lo and y < y_hi:
-                        out[j] = y
-                        j += 1
+    y_top = np.inf if hi >= _INF_KEY else np.uint64(((hi + 1) << _SHIFT) - 1).view(np.float64)
+    for c in numba.prange(starts.shape[0]):
+        j = starts[c]
+        end = ends[c]
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            y = _value(x[i], scale, square)
+            hit = (y >= y_lo) & (y <= y_top)
+            out[j] = y
+            j = min(j + hit, end)
+        fill[c] = j - starts[c]
 
 
-def _abs_max(x: np.ndarray) -> tuple[float, float]:
-    """(max |x_i|, Σ 0·x_i) in float64: the second is NaN exactly when some x_i is NaN or ±inf."""
-    m = 0.0
-    z = 0.0
+def _abs_max(x: np.ndarray) -> np.uint64:
+    """Max over i of the IEEE bits of |x_i|, each x_i widened to float64 first.
+
+    The bits order |x| as the numbers do and exceed :data:`_INF_BITS` exactly when some x_i is ±inf
+    or NaN. An integer max, hence SIMD code (a float max or sum reduction would stay scalar).
+    """
+    m = np.uint64(0)
     for i in numba.prange(x.shape[0]):
-        v = np.float64(abs(x[i]))
-        m = max(m, v)
-        z += 0.0 * v
-    return m, z
+        m = max(m, np.float64(x[i]).view(np.uint64) & _ABS_BITS)
+    return m
 
 
 def _column_sums_c(A: np.ndarray, scale: float, square: bool, out: np.ndarray, live: np.ndarray) -> None:
@@ -194,10 +195,10 @@ def min_nonzero_abs(x: np.ndarray) -> float:
 def finite_abs_max(x: np.ndarray) -> float:
     """Max |x_i| of a 1-D float32 or float64 array in one pass; raises ValueError if some entry is not finite."""
     _kernel_input(x)
-    m, z = (_abs_max_parallel if x.shape[0] > CHUNK and may_enter_pool() else _abs_max_serial)(x)
-    if z != 0.0:
+    bits = (_abs_max_parallel if x.shape[0] > CHUNK and may_enter_pool() else _abs_max_serial)(x)
+    if bits >= _INF_BITS:
         raise ValueError("w contains NaN or inf")
-    return float(m)
+    return float(np.uint64(bits).view(np.float64))
 
 
 def keys_of(y: np.ndarray) -> np.ndarray:
@@ -278,10 +279,17 @@ def gather_range(x: np.ndarray, scale: float, square: bool, counts: np.ndarray, 
     """The y of ``x`` whose bin is in [lo, hi], in index order, as float64 (``counts`` from :meth:`Histogram.add`)."""
     _kernel_input(x)
     per_row = counts[:, lo : hi + 1].sum(axis=1)
-    offsets = np.concatenate(([0], np.cumsum(per_row)[:-1])).astype(np.int64)
-    out = np.empty(int(per_row.sum()), dtype=np.float64)
-    (gather if offsets.shape[0] > 1 and may_enter_pool() else _gather_serial)(x, scale, square, lo, hi, offsets, out)
-    return out
+    starts = np.concatenate(([0], np.cumsum(per_row + 2)[:-1])).astype(np.int64)  # two spare slots per row
+    out = np.empty(int(per_row.sum()) + 2 * per_row.shape[0], dtype=np.float64)
+    fill = np.empty_like(starts)
+    kernel = gather if starts.shape[0] > 1 and may_enter_pool() else _gather_serial
+    kernel(x, scale, square, lo, hi, starts, starts + per_row + 1, out, fill)
+    if not np.array_equal(fill, per_row):  # an internal error, not the user's: never seen
+        raise RuntimeError(f"selection: bins [{lo}, {hi}] hold {fill.tolist()} entries per row, the histogram said "
+                           f"{per_row.tolist()}")
+    if per_row.shape[0] == 1:
+        return out[: per_row[0]]
+    return np.concatenate([out[s : s + k] for s, k in zip(starts, per_row)])
 
 
 @jit

@@ -335,3 +335,62 @@ def test_magnitude_error_matches_brute_force(big_x, p):
         for kappa in ("0.013", "0.3"):
             want = error_brute(x, kappa, p)
             assert magnitude_error(x, float(kappa), p=p) == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("square", [True, False])
+def test_gathered_bins_are_exactly_the_entries_in_them(dtype, square):
+    # The branch-free gathers (pass 2 in memory, the streamed window) against a plain mask: the y of
+    # bins [lo, hi], in index order, over two histogram rows (so the parallel kernels run too).
+    x = sample_sas(1.5, _select.CHUNK + 70_001, seed=5).astype(dtype)
+    x[::9973] = 0.0  # zeros share bin 0 …
+    x[1::7919] = -x[1::7919]
+    y = np.abs(x.astype(np.float64)) * 0.5
+    y = y * y if square else y
+    keys = _select.keys_of(y)
+    hist = _select.Histogram()
+    counts, _ = hist.add(x, 0.5, square)
+    mid, top = int(np.median(keys)), int(keys.max())
+    for lo, hi in [(0, 0), (mid, mid), (int(np.quantile(keys, 0.3)), int(np.quantile(keys, 0.7))), (top, top),
+                   (top + 1, top + 5)]:
+        want = y[(keys >= lo) & (keys <= hi)]
+        got = _select.gather_range(x, 0.5, square, counts, lo, hi)
+        assert got.dtype == np.float64 and np.array_equal(got, want), (lo, hi)
+        kept = _select.Histogram().add_keeping(x, 0.5, square, lo, hi)
+        assert np.array_equal(kept, want), (lo, hi)
+    # Negative control: counts that disagree with the entries raise instead of writing out of bounds.
+    wrong = counts.copy()
+    lo = int(np.median(keys))
+    wrong[0, lo] -= 3
+    with pytest.raises(RuntimeError, match="histogram said"):
+        _select.gather_range(x, 0.5, square, wrong, lo, lo)
+    wrong[0, lo] += 6
+    with pytest.raises(RuntimeError, match="histogram said"):
+        _select.gather_range(x, 0.5, square, wrong, lo, lo)
+
+
+def test_finite_abs_max_reads_the_bits_of_every_entry():
+    x = sample_sas(1.2, 3 * _select.CHUNK // 2, seed=6)
+    for a in (x, x.astype(np.float32), x[:1000], np.array([-0.0]), np.array([-5e-324, 1e-320])):
+        assert _select.finite_abs_max(a) == float(np.max(np.abs(a.astype(np.float64))))
+    for bad in (np.inf, -np.inf, np.nan, -np.nan):
+        for n in (1000, _select.CHUNK + 5):  # serial and parallel kernels
+            y = x[:n].copy()
+            y[n // 2] = bad
+            with pytest.raises(ValueError, match="NaN or inf"):
+                _select.finite_abs_max(y)
+            with pytest.raises(ValueError, match="NaN or inf"):
+                _select.finite_abs_max(y.astype(np.float32))
+
+
+def test_the_bin_of_infinity_is_gathered():
+    # y = |x|² overflows to inf for |x| > 1.34e154; inf has a bin of its own, whose upper end is a NaN.
+    x = np.array([1e200, 3.0, -1e300, 0.5, 1e154])
+    with np.errstate(over="ignore"):
+        y = x * x
+    keys = _select.keys_of(y)
+    counts, _ = _select.Histogram().add(x, 1.0, True)
+    top = int(keys.max())
+    assert np.array_equal(_select.gather_range(x, 1.0, True, counts, top, top), [np.inf, np.inf])
+    assert np.array_equal(_select.gather_range(x, 1.0, True, counts, int(keys.min()), top), y)
+    assert np.array_equal(_select.Histogram().add_keeping(x, 1.0, True, top, top), [np.inf, np.inf])
