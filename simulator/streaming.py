@@ -48,16 +48,25 @@ MAX_D = 2**53
 
 
 def _y(x: np.ndarray, p: float) -> tuple[np.ndarray, bool]:
-    """(array to histogram, whether the kernel squares it): |x|^p for p ≠ 2, x itself for p = 2."""
+    """(array to histogram, whether the kernel squares it): |x|^p for p ≠ 2 (in place), x itself for p = 2."""
     if p == 2.0:
         return x, True
     with np.errstate(under="ignore", over="ignore"):
-        return np.abs(x) ** p, False
+        np.absolute(x, out=x)
+        np.power(x, p, out=x)
+    return x, False
 
 
 def _chunks(alpha: float, d: int, seq: np.random.SeedSequence, p: float) -> Iterator[tuple[np.ndarray, bool]]:
+    """The chunks of x (as :func:`_y`), each in the same buffer: a consumer copies what it keeps.
+
+    One buffer instead of a new array per chunk saves the fresh pages (and their zeroing by the
+    kernel) a new 32 MiB array costs: about a quarter of the drawing time at d = 10⁹.
+    """
+    buf = np.empty(min(d, STREAM_CHUNK))
     for start in range(0, d, STREAM_CHUNK):
-        yield _y(sample_sas_range(alpha, start, min(d, start + STREAM_CHUNK), seed=seq), p)
+        stop = min(d, start + STREAM_CHUNK)
+        yield _y(sample_sas_range(alpha, start, stop, seed=seq, out=buf[: stop - start]), p)
 
 
 def _two_level(

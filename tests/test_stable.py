@@ -133,3 +133,33 @@ def test_cms_transform_matches_extended_precision(alpha):
     # relative accuracy: a few ulps, up to ~1e-12 where α → 2 leaves |cos((1−α)V)| tiny
     assert np.max(np.abs(s_out[big] / s_ref[big] - 1)) < 1e-12
     assert np.max(np.abs(t_out / t_ref - 1)) < 1e-12
+
+
+@pytest.mark.parametrize("law", ["sas", "positive"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_range_into_out_is_the_same_draw_in_the_given_buffer(law, dtype):
+    from sgdtails.simulator import sample_positive_stable_range, sample_sas_range
+
+    draw = (lambda **kw: sample_sas_range(1.3, 777, 5000, seed=4, **kw)) if law == "sas" else (
+        lambda **kw: sample_positive_stable_range(0.65, 777, 5000, seed=4, **kw))
+    want = draw(dtype=dtype)
+    for kwargs in ({}, {"dtype": dtype}):
+        buf = np.full(4223, np.nan, dtype=dtype)
+        got = draw(out=buf, **kwargs)
+        assert got is buf and np.array_equal(got, want)
+    bad = {
+        "wrong length": np.empty(4222, dtype), "2-D": np.empty((1, 4223), dtype), "strided": np.empty(8446, dtype)[::2],
+        "int": np.empty(4223, np.int64),
+    }
+    for out in bad.values():
+        with pytest.raises(ValueError):
+            draw(out=out)
+    read_only = np.empty(4223, dtype)
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="writeable"):
+        draw(out=read_only)
+    other = np.float32 if dtype == np.float64 else np.float64
+    with pytest.raises(ValueError, match="was asked for"):
+        draw(out=np.empty(4223, dtype), dtype=other)
+    with pytest.raises(TypeError, match="NumPy array"):
+        draw(out=[0.0] * 4223)
