@@ -61,7 +61,7 @@ def _chunks(alpha: float, d: int, seq: np.random.SeedSequence, p: float) -> Iter
     """The chunks of x (as :func:`_y`), each in the same buffer: a consumer copies what it keeps.
 
     One buffer instead of a new array per chunk saves the fresh pages (and their zeroing by the
-    kernel) a new 32 MiB array costs: about a quarter of the drawing time at d = 10⁹.
+    kernel) a new 32 MiB array costs: a fifth of the drawing time at d = 10⁹ (11.9 → 9.3 s here).
     """
     buf = np.empty(min(d, STREAM_CHUNK))
     for start in range(0, d, STREAM_CHUNK):
