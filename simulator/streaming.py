@@ -47,11 +47,17 @@ MAX_D = 2**53
 """Largest streamed length d (counts and d/chunk stay exact in float64)."""
 
 
-def _y(x: np.ndarray, p: float) -> tuple[np.ndarray, bool]:
-    """(array to histogram, whether the kernel squares it): |x|^p for p ≠ 2 (in place), x itself for p = 2."""
+def _y(x: np.ndarray, p: float, *, in_place: bool = False) -> tuple[np.ndarray, bool]:
+    """(array to histogram, whether the kernel squares it): |x|^p for p ≠ 2, x itself for p = 2.
+
+    ``in_place`` overwrites x with |x|^p (for the streamed chunks' own buffer only: x may be a view
+    of the caller's array otherwise).
+    """
     if p == 2.0:
         return x, True
     with np.errstate(under="ignore", over="ignore"):
+        if not in_place:
+            return np.abs(x) ** p, False
         np.absolute(x, out=x)
         np.power(x, p, out=x)
     return x, False
@@ -66,7 +72,7 @@ def _chunks(alpha: float, d: int, seq: np.random.SeedSequence, p: float) -> Iter
     buf = np.empty(min(d, STREAM_CHUNK))
     for start in range(0, d, STREAM_CHUNK):
         stop = min(d, start + STREAM_CHUNK)
-        yield _y(sample_sas_range(alpha, start, stop, seed=seq, out=buf[: stop - start]), p)
+        yield _y(sample_sas_range(alpha, start, stop, seed=seq, out=buf[: stop - start]), p, in_place=True)
 
 
 def _two_level(

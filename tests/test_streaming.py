@@ -84,3 +84,14 @@ def test_small_and_edge_cases():
         streamed_magnitude_error(2.5, 10, 0.1)
     with pytest.raises(ValueError, match="kappa"):
         streamed_magnitude_error(1.5, 10, 0.0)
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 0.7, 3.0])
+def test_magnitude_error_leaves_its_input_alone(p):
+    # The in-memory magnitude_error shares the streamed functions' |x|^p step, which works in place on
+    # the streamed chunks' own buffer: it must never do so on a caller's array (ravel is a view).
+    w = sample_sas(1.4, (40, 50), seed=9)
+    keep = w.copy()
+    magnitude_error(w, 0.3, p=p)
+    assert np.array_equal(w, keep)
+    assert magnitude_error(w, 0.3, p=p) == magnitude_error(keep.copy(), 0.3, p=p)
