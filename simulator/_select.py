@@ -71,6 +71,7 @@ def _histogram_window(
     generated chunk).
     """
     n = x.shape[0]
+    k_lo, k_hi = np.uint64(lo), np.uint64(hi)  # keys are uint64 (against an int64, Numba compares in float64)
     for c in numba.prange(counts.shape[0]):
         j = 0
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
@@ -79,7 +80,7 @@ def _histogram_window(
             counts[c, k] += 1
             sums[c, k] += y
             buf[c, j] = y  # branch-free: j < i − c·CHUNK + 1 ≤ the row's length, so always in bounds
-            j += (k >= lo) & (k <= hi)
+            j += int((k >= k_lo) & (k <= k_hi))
         fill[c] = j
 
 
