@@ -34,7 +34,7 @@ import numba
 from numba.core import caching
 from numba.misc.appdirs import AppDirs
 
-__all__ = ["cache_folder", "jit", "jit_inline", "may_enter_pool"]
+__all__ = ["cache_folder", "jit", "jit_inline", "may_enter_pool", "serial_or_parallel"]
 
 
 def cache_folder() -> str:
@@ -129,3 +129,11 @@ def may_enter_pool() -> bool:
     kernels run their serial twins: the same numbers, since no result depends on the work split.
     """
     return threading.current_thread() is threading.main_thread()
+
+
+def serial_or_parallel(serial: Any, parallel: Any, worth_it: bool) -> Any:
+    """One of a kernel pair: ``parallel`` if the work is ``worth_it`` and :func:`may_enter_pool`, else ``serial``.
+
+    ``worth_it``: more than one unit of work (a tile, a chunk row). Either twin gives the same numbers.
+    """
+    return parallel if worth_it and may_enter_pool() else serial

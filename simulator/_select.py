@@ -27,7 +27,7 @@ from collections.abc import Iterator
 import numba
 import numpy as np
 
-from sgdtails.simulator._jit import jit, may_enter_pool
+from sgdtails.simulator._jit import jit, serial_or_parallel
 
 __all__ = ["CHUNK", "INPUT_DTYPES", "N_BINS", "POW_BLOCK", "Histogram", "column_pow_sums", "finite_abs_max", "gather",
            "histogram", "keys_of", "log_pow_sum", "max_prunable", "min_nonzero_abs", "smallest_sum"]
@@ -196,7 +196,7 @@ def min_nonzero_abs(x: np.ndarray) -> float:
 def finite_abs_max(x: np.ndarray) -> float:
     """Max |x_i| of a 1-D float32 or float64 array in one pass; raises ValueError if some entry is not finite."""
     _kernel_input(x)
-    bits = (_abs_max_parallel if x.shape[0] > CHUNK and may_enter_pool() else _abs_max_serial)(x)
+    bits = serial_or_parallel(_abs_max_serial, _abs_max_parallel, x.shape[0] > CHUNK)(x)
     if bits >= _INF_BITS:
         raise ValueError("w contains NaN or inf")
     return float(np.uint64(bits).view(np.float64))
@@ -220,9 +220,7 @@ class Histogram:
 
     def add(self, x: np.ndarray, scale: float, square: bool) -> tuple[np.ndarray, np.ndarray]:
         """Histogram a 1-D float32 or float64 ``x`` (y as in :func:`histogram`); returns its per-row counts and sums."""
-        _kernel_input(x)
-        counts, sums = self._rows(x)
-        (histogram if counts.shape[0] > 1 and may_enter_pool() else _histogram_serial)(x, scale, square, counts, sums)
+        counts, sums = _row_histograms(x, scale, square)
         self._accumulate(counts, sums)
         return counts, sums
 
@@ -232,7 +230,7 @@ class Histogram:
         counts, sums = self._rows(x)
         buf = np.empty((counts.shape[0], min(CHUNK, x.shape[0])))
         fill = np.zeros(counts.shape[0], dtype=np.int64)
-        kernel = histogram_window if counts.shape[0] > 1 and may_enter_pool() else _histogram_window_serial
+        kernel = serial_or_parallel(_histogram_window_serial, histogram_window, counts.shape[0] > 1)
         kernel(x, scale, square, counts, sums, lo, hi, buf, fill)
         self._accumulate(counts, sums)
         return np.concatenate([buf[r, : fill[r]] for r in range(counts.shape[0])])
@@ -268,11 +266,17 @@ class Histogram:
             return float(self.sums.sum())
 
 
-def _histogram_of(x: np.ndarray, scale: float, square: bool) -> tuple[Histogram, np.ndarray]:
-    """(histogram of ``x``, its per-row counts): :meth:`Histogram.add` into a new histogram, without its totals' copy."""
+def _row_histograms(x: np.ndarray, scale: float, square: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row counts and sums of a 1-D float32 or float64 ``x`` (y as in :func:`histogram`), rows in parallel if several."""
     _kernel_input(x)
     counts, sums = Histogram._rows(x)
-    (histogram if counts.shape[0] > 1 and may_enter_pool() else _histogram_serial)(x, scale, square, counts, sums)
+    serial_or_parallel(_histogram_serial, histogram, counts.shape[0] > 1)(x, scale, square, counts, sums)
+    return counts, sums
+
+
+def _histogram_of(x: np.ndarray, scale: float, square: bool) -> tuple[Histogram, np.ndarray]:
+    """(histogram of ``x``, its per-row counts): :meth:`Histogram.add` into a new histogram, without its totals' copy."""
+    counts, sums = _row_histograms(x, scale, square)
     return Histogram.of_rows(counts, sums), counts
 
 
@@ -283,7 +287,7 @@ def gather_range(x: np.ndarray, scale: float, square: bool, counts: np.ndarray, 
     starts = np.concatenate(([0], np.cumsum(per_row + 2)[:-1])).astype(np.int64)  # two spare slots per row
     out = np.empty(int(per_row.sum()) + 2 * per_row.shape[0], dtype=np.float64)
     fill = np.empty_like(starts)
-    kernel = gather if starts.shape[0] > 1 and may_enter_pool() else _gather_serial
+    kernel = serial_or_parallel(_gather_serial, gather, starts.shape[0] > 1)
     kernel(x, scale, square, lo, hi, starts, starts + per_row + 1, out, fill)
     if not np.array_equal(fill, per_row):  # an internal error, not the user's: never seen
         raise RuntimeError(f"selection: bins [{lo}, {hi}] hold {fill.tolist()} entries per row, the histogram said "

@@ -34,7 +34,7 @@ import numpy as np
 
 from sgdtails.simulator import streams
 from sgdtails.simulator._explog import exp, log_normal
-from sgdtails.simulator._jit import jit, jit_inline, may_enter_pool
+from sgdtails.simulator._jit import jit, jit_inline, serial_or_parallel
 from sgdtails.simulator._philox import fill_pairs
 from sgdtails.simulator._trig import sincos
 from sgdtails.simulator.streams import SeedLike
@@ -155,7 +155,7 @@ _POSITIVE_KERNELS = (jit(_fill_positive), jit(parallel=True)(_fill_positive))
 
 def fill_kernel(kernels: tuple, n: int):  # noqa: ANN201 — a Numba dispatcher
     """The parallel one of a (serial, parallel) kernel pair for more than one tile in the main thread, else the serial one."""
-    return kernels[1] if n > TILE and may_enter_pool() else kernels[0]
+    return serial_or_parallel(kernels[0], kernels[1], n > TILE)
 
 
 def _check_range(start: object, stop: object) -> tuple[int, int]:
